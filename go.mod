@@ -1,0 +1,3 @@
+module github.com/jikimi/jikimi
+
+go 1.26
