@@ -30,6 +30,10 @@ type command struct {
 
 // commands is the explicit list of subcommands, in the order --help shows them.
 var commands = []command{
+	{"serve", "run the pipeline, the HTTP API and the console", runServe},
+	{"ingest", "ingest access records from files", runIngest},
+	{"records", "search stored access records", runRecords},
+	{"directory", "import people, keys, devices and systems", runDirectory},
 	{"scan", "count personal information in files", runScan},
 	{"mask", "mask personal information on stdin", runMask},
 }

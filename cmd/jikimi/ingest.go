@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jikimi/jikimi/ingest"
+	"github.com/jikimi/jikimi/record"
+	"github.com/jikimi/jikimi/source"
+)
+
+// ingestChunk is how many records are prepared and submitted together.
+const ingestChunk = 4000
+
+func runIngest(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "ingest", "--format F [--system NAME] FILE... ('-' for stdin)")
+	data := dataFlag(fs)
+	format := fs.String("format", "jsonl", "input format: "+strings.Join(source.Formats(), ", "))
+	system := fs.String("system", "", "system name, for formats that do not carry one (sshd, nginx …)")
+	userField := fs.String("user-field", "", "nginx: the field that identifies the user (default remote_user)")
+	quiet := fs.Bool("quiet", false, "no progress line")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	opts := source.Options{System: *system, UserField: *userField, Location: kst}
+	var sum ingestSummary
+	prog := newProgress(e, *quiet)
+	defer prog.stop()
+	for _, name := range fs.Args() {
+		if err := ingestFile(ctx, a, name, *format, opts, &sum, prog, e); err != nil {
+			return err
+		}
+	}
+	if _, err := a.pipe.Flush(ctx); err != nil {
+		return err
+	}
+	prog.stop()
+	fmt.Fprintf(e.stdout, "accepted %d, duplicates %d, rejected %d\n", sum.accepted.Load(), sum.duplicates.Load(), sum.rejected.Load())
+	if n := sum.rejected.Load(); n > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d line(s) rejected (listed above); the other lines were stored", n)}
+	}
+	return nil
+}
+
+type ingestSummary struct {
+	accepted, duplicates, rejected atomic.Int64
+}
+
+// chunk is a run of parsed records on their way to the pipeline; prepared
+// is closed when the records are prepared.
+type chunk struct {
+	recs     []*record.Record
+	lines    []int
+	out      []*ingest.Prepared
+	rejects  []string
+	prepared chan struct{}
+}
+
+// ingestFile parses one file and feeds it through the pipeline: parsing in
+// this goroutine, preparation on every core, submission in file order so
+// that detection sees the records as they were written.
+func ingestFile(ctx context.Context, a *app, name, format string, opts source.Options, sum *ingestSummary, prog *progress, e *env) error {
+	p, err := source.New(format, opts)
+	if err != nil {
+		return err
+	}
+	var r io.Reader = e.stdin
+	display := "-"
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r, display = f, name
+	}
+
+	work := make(chan *chunk, 2*runtime.GOMAXPROCS(0))
+	ordered := make(chan *chunk, 2*runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr := a.pipe.NewPreparer()
+			for c := range work {
+				for i, rec := range c.recs {
+					x, err := pr.Prepare(rec)
+					if err != nil {
+						c.rejects = append(c.rejects, fmt.Sprintf("%s:%d: %v", display, c.lines[i], err))
+						continue
+					}
+					c.out = append(c.out, x)
+				}
+				close(c.prepared)
+			}
+		}()
+	}
+	submitErr := make(chan error, 1)
+	go func() {
+		var first error
+		for c := range ordered {
+			<-c.prepared
+			if first != nil {
+				continue
+			}
+			for _, msg := range c.rejects {
+				fmt.Fprintln(e.stderr, msg)
+				sum.rejected.Add(1)
+			}
+			res, err := a.pipe.Submit(ctx, c.out)
+			if err != nil {
+				first = err
+				continue
+			}
+			sum.accepted.Add(int64(res.Accepted))
+			sum.duplicates.Add(int64(res.Duplicates))
+			prog.add(len(c.recs) + len(c.rejects))
+		}
+		submitErr <- first
+	}()
+
+	cur := &chunk{prepared: make(chan struct{})}
+	send := func() {
+		ordered <- cur
+		work <- cur
+		cur = &chunk{prepared: make(chan struct{})}
+	}
+	readErr := source.Read(r, display, p, func(rec *record.Record, line int) error {
+		cur.recs = append(cur.recs, rec)
+		cur.lines = append(cur.lines, line)
+		if len(cur.recs) == ingestChunk {
+			send()
+		}
+		return ctx.Err()
+	}, func(le *source.LineError) {
+		cur.rejects = append(cur.rejects, le.Error())
+	})
+	send()
+	close(work)
+	close(ordered)
+	wg.Wait()
+	if err := <-submitErr; err != nil {
+		return err
+	}
+	if readErr != nil && !errors.Is(readErr, context.Canceled) {
+		return fmt.Errorf("read %s: %w", display, readErr)
+	}
+	return readErr
+}
+
+// progress prints a running count on a terminal's stderr.
+type progress struct {
+	n    atomic.Int64
+	done chan struct{}
+	once sync.Once
+}
+
+func newProgress(e *env, quiet bool) *progress {
+	p := &progress{done: make(chan struct{})}
+	f, ok := e.stderr.(*os.File)
+	if quiet || !ok || !isTerminal(f) {
+		close(p.done)
+		return p
+	}
+	go func() {
+		start := time.Now()
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.done:
+				fmt.Fprint(f, "\r\033[K")
+				return
+			case <-t.C:
+				n := p.n.Load()
+				fmt.Fprintf(f, "\r%d records (%.0f/s)", n, float64(n)/time.Since(start).Seconds())
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) add(n int) { p.n.Add(int64(n)) }
+
+func (p *progress) stop() {
+	p.once.Do(func() {
+		select {
+		case <-p.done:
+		default:
+			close(p.done)
+		}
+	})
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jikimi/jikimi/api"
+	"github.com/jikimi/jikimi/store"
+)
+
+// tokenFile holds the admin API token in the data directory.
+const tokenFile = "api-token"
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve", "[--addr 127.0.0.1:8080]")
+	data := dataFlag(fs)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	token, created, err := loadToken(a.dataDir)
+	if err != nil {
+		return err
+	}
+	srv := api.New(api.Config{
+		Pipeline: a.pipe, Store: a.store, Token: token, Logger: a.logger,
+		Query: func(r *http.Request) (store.Query, error) { return queryFromURL(r.URL.Query(), a) },
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(a.dataDir, tokenFile)
+	if created {
+		fmt.Fprintf(e.stdout, "created an admin API token in %s (mode 0600)\n", path)
+	}
+	fmt.Fprintf(e.stdout, "jikimi listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(e.stdout, "  send records:  curl -H \"Authorization: Bearer $(cat %s)\" --data-binary @records.jsonl http://%s/api/v1/records\n", path, ln.Addr())
+	return serveUntilDone(ctx, &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}, ln)
+}
+
+// serveUntilDone serves until ctx ends, then drains in-flight requests so
+// that no acknowledged ingest is cut short.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func queryFromURL(v url.Values, a *app) (store.Query, error) {
+	var f recordFilter
+	if err := f.fromValues(v); err != nil {
+		return store.Query{}, err
+	}
+	return f.query(a.keyer)
+}
+
+// loadToken reads the admin API token, creating it on first start.
+func loadToken(dataDir string) (token string, created bool, err error) {
+	path := filepath.Join(dataDir, tokenFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, err
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", false, err
+	}
+	token = "jkm_" + hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", false, err
+	}
+	return token, true, nil
+}

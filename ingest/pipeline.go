@@ -1,0 +1,316 @@
+// Package ingest is the one path every access record takes into jikimi,
+// whether it comes from `jikimi ingest`, the HTTP API or a listener:
+//
+//	parse → validate → normalise → enrich → PII count → pseudonymise →
+//	store → detect → seal
+//
+// Prepare does the per-record work and may run on many goroutines. Submit
+// hands prepared records to the single writer, which groups concurrent
+// submissions into one transaction, runs detection on the records that were
+// new (in submission order, so a replayed file gives the same alerts as live
+// traffic), commits, seals the new records' hashes and only then returns:
+// a record acknowledged by Submit is durable in the store and in the ledger.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jikimi/jikimi/alert"
+	"github.com/jikimi/jikimi/directory"
+	"github.com/jikimi/jikimi/record"
+	"github.com/jikimi/jikimi/store"
+	"github.com/jikimi/jikimi/subject"
+)
+
+// Detector finds misuse in the stream of new records (see package detect).
+// Its methods are called from the writer goroutine only.
+type Detector interface {
+	Process(rec *record.Record, emit func(*alert.Alert))
+	Flush(emit func(*alert.Alert))
+}
+
+// Sealer appends record hashes to the tamper-evident log (see package
+// ledger). Seal MUST NOT return before the hashes are durable; it returns
+// the positions of the hashes, encoded for the store.
+type Sealer interface {
+	Seal(ctx context.Context, period string, hashes []record.Hash) (positions []byte, err error)
+}
+
+// PIIHook fills a record's personal-information counts from its payload
+// and masks its detail (see package pii). It must be safe for concurrent use.
+type PIIHook func(rec *record.Record)
+
+// Config wires a pipeline. Store, Keyer and Period are required.
+type Config struct {
+	Store     store.Store
+	Keyer     *subject.Keyer
+	Directory *directory.Directory // nil: no enrichment
+	PII       PIIHook              // nil: payload dropped uncounted, detail stored as is
+	Detector  Detector             // nil: no detection
+	Sealer    Sealer               // nil: records are stored unsealed
+	Period    func(time.Time) string
+	Logger    *slog.Logger
+	// OnAlerts, if set, is called after each commit with the alerts it
+	// created or changed (for forwarding to a webhook or syslog).
+	OnAlerts func([]*alert.Alert)
+}
+
+// DefaultMaxBatch is the most records the writer puts in one transaction.
+const DefaultMaxBatch = 20000
+
+// Pipeline is a running ingest pipeline. Submit may be called concurrently.
+type Pipeline struct {
+	cfg  Config
+	reqs chan *request
+	done chan struct{}
+	// broken is set by the writer when a commit succeeded but its seal
+	// failed: from then on every submission fails loudly until a restart
+	// seals what was left (see recover). Only the writer touches it.
+	broken error
+}
+
+// Prepared is a record ready to be stored.
+type Prepared struct {
+	Record *record.Record // normalised: subjects are pseudonyms, payload dropped
+	Entry  store.Entry
+	Hash   record.Hash
+}
+
+// Result counts what a submission did.
+type Result struct {
+	Accepted   int // stored now
+	Duplicates int // already stored (same id)
+	Alerts     int // alerts created or updated
+}
+
+type request struct {
+	recs  []*Prepared
+	flush bool
+	res   chan response
+}
+
+type response struct {
+	res Result
+	err error
+}
+
+// ErrClosed is returned by Submit after Close.
+var ErrClosed = errors.New("ingest pipeline closed")
+
+// New starts a pipeline. It first seals any records that were stored but
+// not sealed before a crash.
+func New(ctx context.Context, cfg Config) (*Pipeline, error) {
+	if cfg.Store == nil || cfg.Keyer == nil || cfg.Period == nil {
+		return nil, errors.New("ingest: Store, Keyer and Period are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	p := &Pipeline{cfg: cfg, reqs: make(chan *request, 16), done: make(chan struct{})}
+	if err := p.recover(ctx); err != nil {
+		return nil, err
+	}
+	go p.writer()
+	return p, nil
+}
+
+// recover seals what a crash left stored but unsealed.
+func (p *Pipeline) recover(ctx context.Context) error {
+	if p.cfg.Sealer == nil {
+		return nil
+	}
+	batches, err := p.cfg.Store.Unsealed(ctx)
+	if err != nil {
+		return fmt.Errorf("find unsealed records: %w", err)
+	}
+	byBatch := map[int64]map[string][]byte{}
+	var order []int64
+	for _, b := range batches {
+		hashes := make([]record.Hash, len(b.Records))
+		for i, r := range b.Records {
+			hashes[i] = record.HashOf(r.Canonical)
+		}
+		pos, err := p.cfg.Sealer.Seal(ctx, b.Period, hashes)
+		if err != nil {
+			return fmt.Errorf("seal batch %d: %w", b.Batch, err)
+		}
+		if byBatch[b.Batch] == nil {
+			byBatch[b.Batch] = map[string][]byte{}
+			order = append(order, b.Batch)
+		}
+		byBatch[b.Batch][b.Period] = pos
+		p.cfg.Logger.Info("sealed records left unsealed by a crash", "batch", b.Batch, "period", b.Period, "records", len(hashes))
+	}
+	for _, batch := range order {
+		if err := p.cfg.Store.SetSeals(ctx, batch, byBatch[batch]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Submit stores, checks and seals prepared records, and returns once they
+// are durable. Records whose id is already stored are counted as
+// duplicates and otherwise ignored.
+func (p *Pipeline) Submit(ctx context.Context, recs []*Prepared) (Result, error) {
+	return p.send(ctx, &request{recs: recs, res: make(chan response, 1)})
+}
+
+// Flush ends the input for detection: pending windows and absence checks
+// are evaluated at the latest event time and their alerts stored.
+func (p *Pipeline) Flush(ctx context.Context) (Result, error) {
+	return p.send(ctx, &request{flush: true, res: make(chan response, 1)})
+}
+
+func (p *Pipeline) send(ctx context.Context, req *request) (Result, error) {
+	select {
+	case p.reqs <- req:
+	case <-p.done:
+		return Result{}, ErrClosed
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	// Once queued the request is written even if ctx ends, so wait for it:
+	// the caller must not retry something it cannot know the fate of.
+	r := <-req.res
+	return r.res, r.err
+}
+
+// Close stops the writer after the queued submissions are written.
+func (p *Pipeline) Close() error {
+	close(p.reqs)
+	<-p.done
+	return nil
+}
+
+// writer is the single goroutine that writes. It takes every request
+// already queued (up to DefaultMaxBatch records) into one transaction.
+func (p *Pipeline) writer() {
+	defer close(p.done)
+	for req := range p.reqs {
+		group := []*request{req}
+		n := len(req.recs)
+	more:
+		for n < DefaultMaxBatch && !req.flush {
+			select {
+			case r, ok := <-p.reqs:
+				if !ok {
+					break more
+				}
+				group = append(group, r)
+				n += len(r.recs)
+				if r.flush {
+					break more
+				}
+			default:
+				break more
+			}
+		}
+		results, err := make([]Result, len(group)), p.broken
+		if err == nil {
+			results, err = p.write(context.Background(), group)
+		}
+		for i, r := range group {
+			r.res <- response{res: results[i], err: err}
+		}
+	}
+}
+
+// write runs one transaction for a group of requests.
+func (p *Pipeline) write(ctx context.Context, group []*request) ([]Result, error) {
+	results := make([]Result, len(group))
+	var entries []store.Entry
+	var owner []int
+	for i, r := range group {
+		for _, pr := range r.recs {
+			entries = append(entries, pr.Entry)
+			owner = append(owner, i)
+		}
+	}
+	tx, err := p.cfg.Store.Begin(ctx)
+	if err != nil {
+		return results, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	var inserted []bool
+	if len(entries) > 0 {
+		if inserted, err = tx.Insert(entries); err != nil {
+			return results, err
+		}
+	}
+	changed := map[string]*alert.Alert{}
+	var order []string
+	emit := func(a *alert.Alert) {
+		if _, ok := changed[a.ID]; !ok {
+			order = append(order, a.ID)
+		}
+		cp := *a
+		changed[a.ID] = &cp
+	}
+	// Seal order is the order of new entries within each period, which is
+	// the order Insert gave their ordinals.
+	hashes := map[string][]record.Hash{}
+	var periods []string
+	k := 0
+	for i, r := range group {
+		for _, pr := range r.recs {
+			if !inserted[k] {
+				results[i].Duplicates++
+				k++
+				continue
+			}
+			results[i].Accepted++
+			k++
+			if p.cfg.Detector != nil {
+				p.cfg.Detector.Process(pr.Record, emit)
+			}
+			per := pr.Entry.Period
+			if _, ok := hashes[per]; !ok {
+				periods = append(periods, per)
+			}
+			hashes[per] = append(hashes[per], pr.Hash)
+		}
+		if r.flush && p.cfg.Detector != nil {
+			p.cfg.Detector.Flush(emit)
+		}
+	}
+	alerts := make([]*alert.Alert, len(order))
+	for i, id := range order {
+		alerts[i] = changed[id]
+	}
+	if err := tx.PutAlerts(alerts); err != nil {
+		return results, err
+	}
+	batch := tx.Batch()
+	if err := tx.Commit(); err != nil {
+		return results, fmt.Errorf("commit: %w", err)
+	}
+	for i := range results {
+		results[i].Alerts = len(alerts)
+	}
+	if p.cfg.OnAlerts != nil && len(alerts) > 0 {
+		p.cfg.OnAlerts(alerts)
+	}
+	if p.cfg.Sealer == nil || len(periods) == 0 {
+		return results, nil
+	}
+	positions := map[string][]byte{}
+	for _, per := range periods {
+		pos, err := p.cfg.Sealer.Seal(ctx, per, hashes[per])
+		if err != nil {
+			p.broken = fmt.Errorf("sealing failed; ingest stopped until restart: %w", err)
+			p.cfg.Logger.Error("sealing failed: stored records stay unsealed until restart", "err", err)
+			return results, p.broken
+		}
+		positions[per] = pos
+	}
+	if err := p.cfg.Store.SetSeals(ctx, batch, positions); err != nil {
+		p.broken = fmt.Errorf("recording seal positions failed; ingest stopped until restart: %w", err)
+		return results, p.broken
+	}
+	return results, nil
+}

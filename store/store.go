@@ -1,0 +1,141 @@
+// Package store is the query side of jikimi: records with their canonical
+// bytes, pseudonymous subject sets, seal positions and alerts.
+//
+// The interfaces here are what the pipeline, the commands and the console
+// use; store/sqlite implements them on an embedded database in the data
+// directory. A PostgreSQL implementation for deployments that outgrow one
+// node implements the same interfaces and passes the same contract tests.
+package store
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/jikimi/jikimi/alert"
+	"github.com/jikimi/jikimi/subject"
+)
+
+// ErrNotFound is returned when a record or alert id is not stored.
+var ErrNotFound = errors.New("not found")
+
+// Entry is a record prepared for storage: its canonical bytes (with subject
+// identifiers already replaced by pseudonyms, detail masked and payload
+// dropped) and the indexed fields taken from it.
+type Entry struct {
+	ID           string
+	Time         time.Time
+	System       string
+	Actor        string
+	Action       string
+	IP           string
+	Rows         int64 // -1 when unknown
+	Bytes        int64 // -1 when unknown
+	SubjectCount int64
+	Subjects     []SubjectRef
+	Canonical    []byte
+	Period       string // the seal period the record's hash goes into
+}
+
+// SubjectRef is one data subject of a record: its pseudonym and the sealed
+// identifier that re-identification opens.
+type SubjectRef struct {
+	Pseudonym subject.Pseudonym
+	Sealed    []byte
+}
+
+// Stored is a record as read back.
+type Stored struct {
+	Seq       int64
+	ID        string
+	Time      time.Time
+	System    string
+	Actor     string
+	Action    string
+	Canonical []byte
+	Seal      SealRef // zero when not yet sealed
+}
+
+// SealRef says where the record's hash was sealed: the ordinal of the hash
+// among those sealed for Period in ingest batch Batch.
+type SealRef struct {
+	Batch  int64
+	Period string
+	Ord    int
+}
+
+// Query selects records. Zero fields do not filter. Results are newest first.
+type Query struct {
+	Actor   string
+	System  string
+	Action  string
+	IP      string
+	Subject *subject.Pseudonym
+	From    time.Time // inclusive
+	To      time.Time // exclusive
+	Limit   int       // 0: no limit
+}
+
+// AlertQuery selects alerts, newest first.
+type AlertQuery struct {
+	Since time.Time
+	Rule  string
+	Limit int
+}
+
+// Store is an open store. Its methods may be called concurrently, but only
+// one write transaction is open at a time (Begin blocks).
+type Store interface {
+	// Begin starts the write transaction of one ingest batch.
+	Begin(ctx context.Context) (Tx, error)
+	// Records returns the records that match q, newest first.
+	Records(ctx context.Context, q Query) ([]Stored, error)
+	// Count returns how many records match q (Limit is ignored).
+	Count(ctx context.Context, q Query) (int64, error)
+	// Record returns the record with id, or ErrNotFound.
+	Record(ctx context.Context, id string) (Stored, error)
+	// SubjectSet returns the union of the subject sets of the records that
+	// match q, with their number and the sum of their subject counts.
+	SubjectSet(ctx context.Context, q Query) (*roaring.Bitmap, error)
+	// Alerts returns alerts matching q.
+	Alerts(ctx context.Context, q AlertQuery) ([]alert.Alert, error)
+	// Unsealed returns the records stored but not yet sealed (a crash came
+	// between the two), by batch and period in ordinal order; the pipeline
+	// seals them on start.
+	Unsealed(ctx context.Context) ([]UnsealedBatch, error)
+	// SetSeals records where the hashes of a batch's records were sealed:
+	// for each period, positions[i] belongs to the record with ordinal i.
+	SetSeals(ctx context.Context, batch int64, positions map[string][]byte) error
+	// SealPositions returns what SetSeals recorded for a batch and period,
+	// or ErrNotFound.
+	SealPositions(ctx context.Context, batch int64, period string) ([]byte, error)
+	// Scan yields every stored record in storage order (which is seal order
+	// within each batch and period): what verification walks.
+	Scan(ctx context.Context) iter.Seq2[Stored, error]
+	Close() error
+}
+
+// UnsealedBatch is a batch's records for one period, in ordinal order.
+type UnsealedBatch struct {
+	Batch   int64
+	Period  string
+	Records []Stored
+}
+
+// Tx is one write transaction. Nothing is visible or durable before Commit.
+type Tx interface {
+	// Batch is the number of the ingest batch this transaction writes.
+	Batch() int64
+	// Insert stores entries whose id is not yet stored and reports, for each
+	// entry, whether it was new. New entries get seal ordinals 0, 1, … per
+	// period in the order given: the order in which the caller seals them.
+	// An id repeated within entries is stored once.
+	Insert(entries []Entry) (inserted []bool, err error)
+	// PutAlerts inserts or replaces alerts by id.
+	PutAlerts(alerts []*alert.Alert) error
+	// Commit makes the transaction durable (it returns after fsync).
+	Commit() error
+	Rollback() error
+}
