@@ -46,7 +46,7 @@ func TestSameMillisecondRecordsAllStoredInTimeOrder(t *testing.T) {
 		es = append(es, entry(i, t0, "kim"))
 	}
 	es = append(es, entry(9999, t0.Add(-time.Hour), "kim")) // late arrival
-	es = append(es, es[0])                                 // repeated within the batch
+	es = append(es, es[0])                                  // repeated within the batch
 	got := insert(t, db, es)
 	if got[len(got)-1] || !got[0] {
 		t.Fatalf("inserted flags: first %v, repeat %v; want true, false", got[0], got[len(got)-1])
