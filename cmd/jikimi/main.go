@@ -34,6 +34,7 @@ var commands = []command{
 	{"ingest", "ingest access records from files", runIngest},
 	{"records", "search stored access records", runRecords},
 	{"directory", "import people, keys, devices and systems", runDirectory},
+	{"alerts", "list alerts raised by detection", runAlerts},
 	{"scan", "count personal information in files", runScan},
 	{"mask", "mask personal information on stdin", runMask},
 }

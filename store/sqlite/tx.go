@@ -94,50 +94,11 @@ func (t *tx) subjectNum(ref store.SubjectRef) (uint32, bool) {
 	return t.nextSubject, true
 }
 
-// existing returns which of ids are already stored.
-func (t *tx) existing(ids []string) (map[string]bool, error) {
-	found := map[string]bool{}
-	const chunk = 500
-	args := make([]any, 0, chunk)
-	for len(ids) > 0 {
-		n := min(chunk, len(ids))
-		args = args[:0]
-		for _, id := range ids[:n] {
-			args = append(args, id)
-		}
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM records WHERE id IN (`+placeholders(n)+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			found[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		ids = ids[n:]
-	}
-	return found, nil
-}
-
 func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
 	if t.done {
 		return nil, errClosedTx
 	}
-	ids := make([]string, len(entries))
-	for i := range entries {
-		ids[i] = entries[i].ID
-	}
-	seen, err := t.existing(ids)
-	if err != nil {
-		return nil, fmt.Errorf("check duplicates: %w", err)
-	}
+	seen := make(map[string]bool, len(entries))
 	inserted := make([]bool, len(entries))
 	var newSubjects []any
 	for i := range entries {
@@ -146,7 +107,6 @@ func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
 			continue
 		}
 		seen[e.ID] = true
-		inserted[i] = true
 		sys, err := t.name(kindSystem, e.System)
 		if err != nil {
 			return nil, err
@@ -171,7 +131,6 @@ func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
 			}
 		}
 		ord := t.ords[e.Period]
-		t.ords[e.Period] = ord + 1
 		var ip any
 		if e.IP != "" {
 			ip = e.IP
@@ -182,6 +141,11 @@ func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store record %s: %w", e.ID, err)
 		}
+		if seq == 0 {
+			continue // stored before
+		}
+		inserted[i] = true
+		t.ords[e.Period] = ord + 1
 		if len(e.Subjects) > 0 {
 			for it := t.bm.Iterator(); it.HasNext(); {
 				t.postArgs = append(t.postArgs, int64(it.Next()), seq)
@@ -199,17 +163,25 @@ func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
 }
 
 // insertRecord inserts one record row under key seq, or the next free key
-// when another record already has it, and returns the key used.
+// when another record already has it, and returns the key used; 0 when a
+// record with the same id is already stored. Letting the id's unique index
+// find duplicates costs nothing extra: the insert probes it anyway.
 func (t *tx) insertRecord(seq int64, args ...any) (int64, error) {
-	stmt, err := t.stmt(`INSERT INTO records (seq, id, time, system, actor, action, ip, rows, bytes, subject_count, subjects, canon, seal_batch, seal_period, seal_ord) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	stmt, err := t.stmt(`INSERT INTO records (seq, id, time, system, actor, action, ip, rows, bytes, subject_count, subjects, canon, seal_batch, seal_period, seal_ord) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return 0, err
 	}
 	all := append([]any{seq}, args...)
 	for range 64 {
-		_, err := stmt.ExecContext(t.ctx, all...)
-		if err == nil || !strings.Contains(err.Error(), "records.seq") {
-			return seq, err
+		res, err := stmt.ExecContext(t.ctx, all...)
+		if err == nil {
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return 0, err
+			}
+			return seq, nil
+		}
+		if !strings.Contains(err.Error(), "records.seq") {
+			return 0, err
 		}
 		seq++
 		all[0] = seq
