@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/jikimi/jikimi/detect"
 	"github.com/jikimi/jikimi/directory"
 	"github.com/jikimi/jikimi/ingest"
+	"github.com/jikimi/jikimi/ledger"
 	"github.com/jikimi/jikimi/store/sqlite"
 	"github.com/jikimi/jikimi/subject"
 )
@@ -34,19 +38,21 @@ type app struct {
 	keyer   *subject.Keyer
 	dir     *directory.Directory
 	pipe    *ingest.Pipeline // nil unless opened with withPipeline
+	rules   []*detect.Rule   // the rules in force, with the pipeline
+	ledger  *ledger.Ledger   // with the pipeline
 	logger  *slog.Logger
 }
 
 type appOptions struct {
 	withPipeline bool
-	create       bool // create the data directory if missing
+	create       bool   // create the data directory if missing
+	rules        string // folder of user rules, besides the built-in ones
+	anchorDir    string // where checkpoints are anchored ("" = DATA/anchors)
 }
 
 // kst is Korea Standard Time, in which periods and working hours are read.
 var kst = time.FixedZone("KST", 9*3600)
 
-// monthPeriod names the seal period of a record: its month in Korea time.
-func monthPeriod(t time.Time) string { return t.In(kst).Format("2006-01") }
 
 func openApp(ctx context.Context, e *env, dataDir string, o appOptions) (*app, error) {
 	if _, err := os.Stat(dataDir); errors.Is(err, os.ErrNotExist) {
@@ -69,20 +75,77 @@ func openApp(ctx context.Context, e *env, dataDir string, o appOptions) (*app, e
 		return nil, err
 	}
 	if o.withPipeline {
-		a.pipe, err = ingest.New(ctx, ingest.Config{
-			Store:     a.store,
-			Keyer:     a.keyer,
-			Directory: a.dir,
-			PII:       ingest.CountPII,
-			Period:    monthPeriod,
-			Logger:    a.logger,
-		})
-		if err != nil {
-			a.store.Close()
+		if err := a.startPipeline(ctx, o); err != nil {
+			a.Close()
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// startPipeline loads the rules and the watch list and starts ingest.
+func (a *app) startPipeline(ctx context.Context, o appOptions) error {
+	rules, err := detect.LoadRules(o.rules)
+	if err != nil {
+		return err
+	}
+	watch, err := loadWatchlist(a.dataDir, a.keyer)
+	if err != nil {
+		return err
+	}
+	engine, err := detect.New(rules, detect.Options{Directory: a.dir, Watchlist: watch})
+	if err != nil {
+		return err
+	}
+	a.rules = engine.Rules()
+	lo, err := ledgerOptions(a.dataDir, o.anchorDir, false)
+	if err != nil {
+		return err
+	}
+	lo.Logger = a.logger
+	if a.ledger, err = ledger.Open(ctx, lo); err != nil {
+		return err
+	}
+	a.pipe, err = ingest.New(ctx, ingest.Config{
+		Store:     a.store,
+		Keyer:     a.keyer,
+		Directory: a.dir,
+		PII:       ingest.CountPII,
+		Detector:  engine,
+		Sealer:    ledgerSealer{a.ledger},
+		Period:    ledger.PeriodOf,
+		Logger:    a.logger,
+	})
+	return err
+}
+
+// watchlistFile lists watch-listed data subjects (VIPs, colleagues …) in
+// the data directory: one "identifier<TAB>label" a line. Lookups of them
+// are flagged by the watch-list rule.
+const watchlistFile = "watchlist.tsv"
+
+// loadWatchlist reads the watch list and pseudonymises it the way ingest
+// pseudonymises records' subjects.
+func loadWatchlist(dataDir string, k *subject.Keyer) (map[string]string, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, watchlistFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, label, _ := strings.Cut(line, "\t")
+		if id == "" {
+			return nil, fmt.Errorf("%s:%d: empty identifier", watchlistFile, i+1)
+		}
+		out[k.Of(strings.TrimSpace(id)).String()] = strings.TrimSpace(label)
+	}
+	return out, nil
 }
 
 // Close stops the pipeline and closes the store, keeping the first error.
@@ -90,6 +153,9 @@ func (a *app) Close() error {
 	var errs []error
 	if a.pipe != nil {
 		errs = append(errs, a.pipe.Close())
+	}
+	if a.ledger != nil {
+		errs = append(errs, a.ledger.Close())
 	}
 	errs = append(errs, a.store.Close())
 	return errors.Join(errs...)

@@ -27,6 +27,8 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	system := fs.String("system", "", "system name, for formats that do not carry one (sshd, nginx …)")
 	userField := fs.String("user-field", "", "nginx: the field that identifies the user (default remote_user)")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	anchor := anchorFlag(fs)
+	rules := fs.String("rules", "", "folder of user detection rules (YAML), besides the built-in ones")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -34,7 +36,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true})
+	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true, rules: *rules, anchorDir: *anchor})
 	if err != nil {
 		return err
 	}

@@ -30,11 +30,16 @@ type command struct {
 
 // commands is the explicit list of subcommands, in the order --help shows them.
 var commands = []command{
+	{"demo", "generate a month of a demo organisation, ingest it and serve it", runDemo},
 	{"serve", "run the pipeline, the HTTP API and the console", runServe},
 	{"ingest", "ingest access records from files", runIngest},
 	{"records", "search stored access records", runRecords},
 	{"directory", "import people, keys, devices and systems", runDirectory},
 	{"alerts", "list alerts raised by detection", runAlerts},
+	{"verify", "prove that no access record or log entry was altered, deleted or invented", runVerify},
+	{"proof", "write a portable inclusion proof of one record", runProof},
+	{"verify-proof", "check a proof bundle without the data directory", runVerifyProof},
+	{"key", "list or rotate the ledger's signing keys", runKey},
 	{"scan", "count personal information in files", runScan},
 	{"mask", "mask personal information on stdin", runMask},
 }

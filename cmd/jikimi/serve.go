@@ -25,14 +25,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "[--addr 127.0.0.1:8080]")
 	data := dataFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
+	anchor := anchorFlag(fs)
+	rules := fs.String("rules", "", "folder of user detection rules (YAML), besides the built-in ones")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true})
+	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true, rules: *rules, anchorDir: *anchor})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	return serveApp(ctx, e, a, *addr)
+}
+
+// serveApp serves the API (and the console) of an open app until ctx ends.
+func serveApp(ctx context.Context, e *env, a *app, addr string) error {
 	token, created, err := loadToken(a.dataDir)
 	if err != nil {
 		return err
@@ -41,7 +48,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Pipeline: a.pipe, Store: a.store, Token: token, Logger: a.logger,
 		Query: func(r *http.Request) (store.Query, error) { return queryFromURL(r.URL.Query(), a) },
 	})
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
