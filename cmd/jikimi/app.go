@@ -53,7 +53,6 @@ type appOptions struct {
 // kst is Korea Standard Time, in which periods and working hours are read.
 var kst = time.FixedZone("KST", 9*3600)
 
-
 func openApp(ctx context.Context, e *env, dataDir string, o appOptions) (*app, error) {
 	if _, err := os.Stat(dataDir); errors.Is(err, os.ErrNotExist) {
 		if !o.create {
