@@ -15,6 +15,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/jikimi/jikimi/alert"
+	"github.com/jikimi/jikimi/record"
 	"github.com/jikimi/jikimi/subject"
 )
 
@@ -54,8 +55,12 @@ type Stored struct {
 	System    string
 	Actor     string
 	Action    string
-	Canonical []byte
+	Canonical []byte  // nil for a tombstone
 	Seal      SealRef // zero when not yet sealed
+	// Deleted marks the tombstone of a record deleted by retention: its
+	// canonical bytes are gone, Hash is what was sealed.
+	Deleted bool
+	Hash    record.Hash
 }
 
 // SealRef says where the record's hash was sealed: the ordinal of the hash
@@ -111,8 +116,8 @@ type Store interface {
 	// SealPositions returns what SetSeals recorded for a batch and period,
 	// or ErrNotFound.
 	SealPositions(ctx context.Context, batch int64, period string) ([]byte, error)
-	// Scan yields every stored record in storage order (which is seal order
-	// within each batch and period): what verification walks.
+	// Scan yields every stored record and every tombstone in seal order
+	// (batch, period, ordinal): what verification walks.
 	Scan(ctx context.Context) iter.Seq2[Stored, error]
 	Close() error
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"k8s.io/klog/v2"
 )
 
 // env carries the process's streams so that tests can call run directly.
@@ -40,6 +42,8 @@ var commands = []command{
 	{"proof", "write a portable inclusion proof of one record", runProof},
 	{"verify-proof", "check a proof bundle without the data directory", runVerifyProof},
 	{"key", "list or rotate the ledger's signing keys", runKey},
+	{"retention", "delete records past their retention, except those under legal hold", runRetention},
+	{"hold", "place, lift and list legal holds", runHold},
 	{"scan", "count personal information in files", runScan},
 	{"mask", "mask personal information on stdin", runMask},
 }
@@ -58,6 +62,9 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
+	// Tessera logs through klog; jikimi's own logs say what matters.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
 	stop()

@@ -132,7 +132,6 @@ func verifyAll(ctx context.Context, e *env, a *app, l *ledger.Ledger, vo ledger.
 		if err != nil {
 			return nil, err
 		}
-		h := record.HashOf(r.Canonical)
 		if k := (key{r.Seal.Batch, r.Seal.Period}); k != cacheKey {
 			cacheKey = k
 			raw, err := a.store.SealPositions(ctx, k.batch, k.period)
@@ -142,11 +141,16 @@ func verifyAll(ctx context.Context, e *env, a *app, l *ledger.Ledger, vo ledger.
 				return nil, fmt.Errorf("batch %d: %w", k.batch, err)
 			}
 		}
-		if r.Seal.Ord >= len(cache) {
-			v.Unsealed(r.ID, h)
-			continue
+		switch {
+		case r.Deleted && r.Seal.Ord < len(cache):
+			v.Deleted(r.ID, cache[r.Seal.Ord], r.Hash)
+		case r.Deleted:
+			v.Unsealed(r.ID, r.Hash)
+		case r.Seal.Ord >= len(cache):
+			v.Unsealed(r.ID, record.HashOf(r.Canonical))
+		default:
+			v.Add(r.ID, cache[r.Seal.Ord], record.HashOf(r.Canonical))
 		}
-		v.Add(r.ID, cache[r.Seal.Ord], h)
 	}
 	names := make([]string, 0, len(verifiers))
 	for p := range verifiers {

@@ -252,14 +252,23 @@ func (s *DB) Scan(ctx context.Context) iter.Seq2[store.Stored, error] {
 
 func (s *DB) scan(ctx context.Context, where string, args ...any) iter.Seq2[store.Stored, error] {
 	return func(yield func(store.Stored, error) bool) {
-		rows, err := s.db.QueryContext(ctx, `SELECT `+storedCols+` FROM records `+where+` ORDER BY seal_batch, seal_period, seal_ord`, args...)
+		q := `SELECT ` + storedCols + `, 0, NULL FROM records ` + where +
+			` UNION ALL SELECT seq, id, time, system, actor, action, NULL, seal_batch, seal_period, seal_ord, 1, hash FROM tombstones ` + where +
+			` ORDER BY 8, 9, 10`
+		rows, err := s.db.QueryContext(ctx, q, append(args, args...)...)
 		if err != nil {
 			yield(store.Stored{}, err)
 			return
 		}
 		defer rows.Close()
 		for rows.Next() {
-			r, err := s.scanStored(rows)
+			var r store.Stored
+			var t, sys, act int64
+			var hash []byte
+			err := rows.Scan(&r.Seq, &r.ID, &t, &sys, &act, &r.Action, &r.Canonical, &r.Seal.Batch, &r.Seal.Period, &r.Seal.Ord, &r.Deleted, &hash)
+			r.Time = time.Unix(0, t)
+			r.System, r.Actor = s.nameOf(sys), s.nameOf(act)
+			copy(r.Hash[:], hash)
 			if !yield(r, err) || err != nil {
 				return
 			}

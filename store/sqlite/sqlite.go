@@ -67,6 +67,23 @@ CREATE TABLE IF NOT EXISTS postings (
 	seq     INTEGER NOT NULL,
 	PRIMARY KEY (subject, seq)
 ) WITHOUT ROWID;
+-- A record deleted by retention leaves its tombstone: its seal position and
+-- hash, so that verification can still rebuild its leaf and tell a lawful
+-- deletion from a tamper.
+CREATE TABLE IF NOT EXISTS tombstones (
+	seq         INTEGER PRIMARY KEY,
+	id          TEXT NOT NULL UNIQUE,
+	time        INTEGER NOT NULL,
+	system      INTEGER NOT NULL,
+	actor       INTEGER NOT NULL,
+	action      TEXT NOT NULL,
+	hash        BLOB NOT NULL,
+	seal_batch  INTEGER NOT NULL,
+	seal_period TEXT NOT NULL,
+	seal_ord    INTEGER NOT NULL,
+	deleted_at  INTEGER NOT NULL,
+	reason      TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS seals (
 	batch     INTEGER NOT NULL,
 	period    TEXT NOT NULL,
