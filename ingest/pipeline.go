@@ -64,9 +64,10 @@ const DefaultMaxBatch = 20000
 
 // Pipeline is a running ingest pipeline. Submit may be called concurrently.
 type Pipeline struct {
-	cfg  Config
-	reqs chan *request
-	done chan struct{}
+	cfg     Config
+	reqs    chan *request
+	done    chan struct{}
+	detectq chan detectJob // from the writer to the detector, in order
 	// broken is set by the writer when a commit succeeded but its seal
 	// failed: from then on every submission fails loudly until a restart
 	// seals what was left (see recover). Only the writer touches it.
@@ -84,7 +85,6 @@ type Prepared struct {
 type Result struct {
 	Accepted   int // stored now
 	Duplicates int // already stored (same id)
-	Alerts     int // alerts created or updated
 }
 
 type request struct {
@@ -110,11 +110,18 @@ func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Pipeline{cfg: cfg, reqs: make(chan *request, 16), done: make(chan struct{})}
+	p := &Pipeline{cfg: cfg, reqs: make(chan *request, 16), done: make(chan struct{}), detectq: make(chan detectJob, 4)}
 	if err := p.recover(ctx); err != nil {
 		return nil, err
 	}
-	go p.writer()
+	detected := make(chan struct{})
+	go p.detector(detected)
+	go func() {
+		p.writer()
+		close(p.detectq)
+		<-detected
+		close(p.done)
+	}()
 	return p, nil
 }
 
@@ -160,8 +167,9 @@ func (p *Pipeline) Submit(ctx context.Context, recs []*Prepared) (Result, error)
 	return p.send(ctx, &request{recs: recs, res: make(chan response, 1)})
 }
 
-// Flush ends the input for detection: pending windows and absence checks
-// are evaluated at the latest event time and their alerts stored.
+// Flush ends the input for detection: it returns once detection has seen
+// every record submitted before it and pending windows and absence checks
+// are evaluated at the latest event time, with their alerts stored.
 func (p *Pipeline) Flush(ctx context.Context) (Result, error) {
 	return p.send(ctx, &request{flush: true, res: make(chan response, 1)})
 }
@@ -190,7 +198,6 @@ func (p *Pipeline) Close() error {
 // writer is the single goroutine that writes. It takes every request
 // already queued (up to DefaultMaxBatch records) into one transaction.
 func (p *Pipeline) writer() {
-	defer close(p.done)
 	for req := range p.reqs {
 		group := []*request{req}
 		n := len(req.recs)
@@ -211,8 +218,19 @@ func (p *Pipeline) writer() {
 			}
 		}
 		results, err := make([]Result, len(group)), p.broken
+		var fresh []*record.Record
 		if err == nil {
-			results, err = p.write(context.Background(), group)
+			results, fresh, err = p.write(context.Background(), group)
+		}
+		var flushed chan error
+		if group[len(group)-1].flush {
+			flushed = make(chan error, 1)
+		}
+		if err == nil && (len(fresh) > 0 || flushed != nil) {
+			p.detectq <- detectJob{recs: fresh, flushed: flushed}
+		}
+		if flushed != nil && err == nil {
+			err = <-flushed
 		}
 		for i, r := range group {
 			r.res <- response{res: results[i], err: err}
@@ -220,41 +238,100 @@ func (p *Pipeline) writer() {
 	}
 }
 
-// write runs one transaction for a group of requests.
-func (p *Pipeline) write(ctx context.Context, group []*request) ([]Result, error) {
+// detectJob is a run of newly stored records for the detector; flushed,
+// when set, asks for the end-of-input evaluation and receives its outcome.
+type detectJob struct {
+	recs    []*record.Record
+	flushed chan error
+}
+
+// detector runs detection over the records the writer stored, in order,
+// and stores the alerts each run creates or changes.
+func (p *Pipeline) detector(done chan<- struct{}) {
+	defer close(done)
+	var failed error // the first failure, reported at the next flush
+	for job := range p.detectq {
+		if p.cfg.Detector == nil {
+			if job.flushed != nil {
+				job.flushed <- nil
+			}
+			continue
+		}
+		changed := map[string]*alert.Alert{}
+		var order []string
+		emit := func(a *alert.Alert) {
+			if _, ok := changed[a.ID]; !ok {
+				order = append(order, a.ID)
+			}
+			cp := *a
+			changed[a.ID] = &cp
+		}
+		for _, rec := range job.recs {
+			p.cfg.Detector.Process(rec, emit)
+		}
+		if job.flushed != nil {
+			p.cfg.Detector.Flush(emit)
+		}
+		if len(order) > 0 {
+			alerts := make([]*alert.Alert, len(order))
+			for i, id := range order {
+				alerts[i] = changed[id]
+			}
+			if err := p.storeAlerts(alerts); err != nil {
+				p.cfg.Logger.Error("storing alerts failed", "alerts", len(alerts), "err", err)
+				if failed == nil {
+					failed = err
+				}
+			} else if p.cfg.OnAlerts != nil {
+				p.cfg.OnAlerts(alerts)
+			}
+		}
+		if job.flushed != nil {
+			job.flushed <- failed
+			failed = nil
+		}
+	}
+}
+
+func (p *Pipeline) storeAlerts(alerts []*alert.Alert) error {
+	tx, err := p.cfg.Store.Begin(context.Background())
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.PutAlerts(alerts); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// write runs one transaction for a group of requests and seals what it
+// stored. It returns the records that were new, in submission order.
+func (p *Pipeline) write(ctx context.Context, group []*request) ([]Result, []*record.Record, error) {
 	results := make([]Result, len(group))
 	var entries []store.Entry
-	var owner []int
-	for i, r := range group {
+	for _, r := range group {
 		for _, pr := range r.recs {
 			entries = append(entries, pr.Entry)
-			owner = append(owner, i)
 		}
+	}
+	if len(entries) == 0 {
+		return results, nil, nil
 	}
 	tx, err := p.cfg.Store.Begin(ctx)
 	if err != nil {
-		return results, fmt.Errorf("begin: %w", err)
+		return results, nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	var inserted []bool
-	if len(entries) > 0 {
-		if inserted, err = tx.Insert(entries); err != nil {
-			return results, err
-		}
-	}
-	changed := map[string]*alert.Alert{}
-	var order []string
-	emit := func(a *alert.Alert) {
-		if _, ok := changed[a.ID]; !ok {
-			order = append(order, a.ID)
-		}
-		cp := *a
-		changed[a.ID] = &cp
+	inserted, err := tx.Insert(entries)
+	if err != nil {
+		return results, nil, err
 	}
 	// Seal order is the order of new entries within each period, which is
 	// the order Insert gave their ordinals.
 	hashes := map[string][]record.Hash{}
 	var periods []string
+	var fresh []*record.Record
 	k := 0
 	for i, r := range group {
 		for _, pr := range r.recs {
@@ -265,38 +342,20 @@ func (p *Pipeline) write(ctx context.Context, group []*request) ([]Result, error
 			}
 			results[i].Accepted++
 			k++
-			if p.cfg.Detector != nil {
-				p.cfg.Detector.Process(pr.Record, emit)
-			}
+			fresh = append(fresh, pr.Record)
 			per := pr.Entry.Period
 			if _, ok := hashes[per]; !ok {
 				periods = append(periods, per)
 			}
 			hashes[per] = append(hashes[per], pr.Hash)
 		}
-		if r.flush && p.cfg.Detector != nil {
-			p.cfg.Detector.Flush(emit)
-		}
-	}
-	alerts := make([]*alert.Alert, len(order))
-	for i, id := range order {
-		alerts[i] = changed[id]
-	}
-	if err := tx.PutAlerts(alerts); err != nil {
-		return results, err
 	}
 	batch := tx.Batch()
 	if err := tx.Commit(); err != nil {
-		return results, fmt.Errorf("commit: %w", err)
-	}
-	for i := range results {
-		results[i].Alerts = len(alerts)
-	}
-	if p.cfg.OnAlerts != nil && len(alerts) > 0 {
-		p.cfg.OnAlerts(alerts)
+		return results, nil, fmt.Errorf("commit: %w", err)
 	}
 	if p.cfg.Sealer == nil || len(periods) == 0 {
-		return results, nil
+		return results, fresh, nil
 	}
 	positions := map[string][]byte{}
 	for _, per := range periods {
@@ -304,13 +363,13 @@ func (p *Pipeline) write(ctx context.Context, group []*request) ([]Result, error
 		if err != nil {
 			p.broken = fmt.Errorf("sealing failed; ingest stopped until restart: %w", err)
 			p.cfg.Logger.Error("sealing failed: stored records stay unsealed until restart", "err", err)
-			return results, p.broken
+			return results, nil, p.broken
 		}
 		positions[per] = pos
 	}
 	if err := p.cfg.Store.SetSeals(ctx, batch, positions); err != nil {
 		p.broken = fmt.Errorf("recording seal positions failed; ingest stopped until restart: %w", err)
-		return results, p.broken
+		return results, nil, p.broken
 	}
-	return results, nil
+	return results, fresh, nil
 }

@@ -46,7 +46,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	var ds *scenario.Dataset
 	if n == 0 {
 		start := time.Now()
-		fmt.Fprintf(e.stdout, "데모 데이터 생성 중 (조직 1곳, 한 달, 사고 재현 %d건)…\n", 5)
+		fmt.Fprintln(e.stdout, "데모 데이터 생성 중 (조직 1곳의 한 달치 접속기록과 사고 재현)…")
 		ds = scenario.Generate(scenario.Config{Seed: *seed})
 		if err := writeDemoFiles(a, ds); err != nil {
 			a.Close()
@@ -84,7 +84,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *noServe {
 		return nil
 	}
-	return serveApp(ctx, e, a, *addr)
+	return serveApp(ctx, e, a, *addr, nil)
 }
 
 // writeDemoFiles writes the generated month and directory into the data
@@ -164,7 +164,8 @@ func printDemoSummary(ctx context.Context, e *env, a *app, ds *scenario.Dataset)
 	return nil
 }
 
-// caughtBy lists the rules whose alerts cite any record of the incident.
+// caughtBy lists the rules expected to catch the incident whose alerts
+// cite any of its records (a low rule's alert is a review item, as meant).
 func caughtBy(alerts []alert.Alert, inc scenario.Incident) []string {
 	ids := make(map[string]bool, len(inc.RecordIDs))
 	for _, id := range inc.RecordIDs {
@@ -172,7 +173,7 @@ func caughtBy(alerts []alert.Alert, inc scenario.Incident) []string {
 	}
 	var rules []string
 	for _, al := range alerts {
-		if al.Severity.Rank() < alert.Medium.Rank() || slices.Contains(rules, al.Rule) {
+		if !slices.Contains(inc.Rules, al.Rule) || slices.Contains(rules, al.Rule) {
 			continue
 		}
 		if slices.ContainsFunc(al.Records, func(id string) bool { return ids[id] }) {

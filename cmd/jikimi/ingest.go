@@ -18,7 +18,7 @@ import (
 )
 
 // ingestChunk is how many records are prepared and submitted together.
-const ingestChunk = 4000
+const ingestChunk = 8000
 
 func runIngest(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "ingest", "--format F [--system NAME] FILE... ('-' for stdin)")

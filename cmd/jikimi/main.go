@@ -38,6 +38,7 @@ var commands = []command{
 	{"records", "search stored access records", runRecords},
 	{"directory", "import people, keys, devices and systems", runDirectory},
 	{"alerts", "list alerts raised by detection", runAlerts},
+	{"breach", "breach impact, incidents, notification lists and notices", runBreach},
 	{"verify", "prove that no access record or log entry was altered, deleted or invented", runVerify},
 	{"proof", "write a portable inclusion proof of one record", runProof},
 	{"verify-proof", "check a proof bundle without the data directory", runVerifyProof},
@@ -46,6 +47,8 @@ var commands = []command{
 	{"hold", "place, lift and list legal holds", runHold},
 	{"scan", "count personal information in files", runScan},
 	{"mask", "mask personal information on stdin", runMask},
+	{"collect", "tail log files and forward records to a server", runCollect},
+	{"config", "check a configuration file", runConfig},
 }
 
 // errUsage marks an error already explained by a flag set's usage text.

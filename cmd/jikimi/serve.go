@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,7 +16,9 @@ import (
 	"time"
 
 	"github.com/jikimi/jikimi/api"
+	"github.com/jikimi/jikimi/config"
 	"github.com/jikimi/jikimi/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // tokenFile holds the admin API token in the data directory.
@@ -27,27 +30,62 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
 	anchor := anchorFlag(fs)
 	rules := fs.String("rules", "", "folder of user detection rules (YAML), besides the built-in ones")
+	cfgPath := fs.String("config", os.Getenv("JIKIMI_CONFIG"), "configuration file: syslog listeners, OTLP endpoint (see 'jikimi config example'; default $JIKIMI_CONFIG)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		var es config.Errors
+		if errors.As(err, &es) {
+			for _, x := range es {
+				fmt.Fprintln(e.stderr, x)
+			}
+			return &exitError{code: 2, err: errors.New("configuration has problems (listed above)")}
+		}
+		return err
+	}
+	// Flags given on the command line win over the file and $JIKIMI_….
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["data"] {
+		*data = cfg.Serve.Data // the file, $JIKIMI_SERVE_DATA, $JIKIMI_DATA or ./jikimi-data
+	}
+	if !set["addr"] {
+		*addr = cfg.Serve.Addr
 	}
 	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true, rules: *rules, anchorDir: *anchor})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	return serveApp(ctx, e, a, *addr)
+	return serveApp(ctx, e, a, *addr, &cfg.Serve)
 }
 
 // serveApp serves the API (and the console) of an open app until ctx ends.
-func serveApp(ctx context.Context, e *env, a *app, addr string) error {
+func serveApp(ctx context.Context, e *env, a *app, addr string, cfg *config.Serve) error {
 	token, created, err := loadToken(a.dataDir)
 	if err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
 	srv := api.New(api.Config{
-		Pipeline: a.pipe, Store: a.store, Token: token, Logger: a.logger,
+		Pipeline: a.pipe, Store: a.store, Token: token, Logger: a.logger, Registry: reg,
 		Query: func(r *http.Request) (store.Query, error) { return queryFromURL(r.URL.Query(), a) },
 	})
+	if cfg != nil {
+		stop, err := startListeners(ctx, a, cfg, srv, reg)
+		if err != nil {
+			return err
+		}
+		// Runs after the HTTP server has drained and before the caller
+		// closes the pipeline: every record a listener read is stored.
+		defer func() {
+			if err := stop(); err != nil {
+				a.logger.Error("stop listeners", "err", err)
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

@@ -1,0 +1,505 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/jikimi/jikimi/alert"
+	"github.com/jikimi/jikimi/directory"
+	"github.com/jikimi/jikimi/record"
+)
+
+// Defaults applied by New.
+const (
+	// DefaultLateness is how far out of order records may arrive and still
+	// be evaluated in event-time order.
+	DefaultLateness = 5 * time.Minute
+	// DefaultMaxEntities caps the per-entity states kept over all rules;
+	// past it the least recently active entity is forgotten.
+	DefaultMaxEntities = 1 << 20
+	// sweepEvery is how often, in event time, idle entities, sessions and
+	// silent systems are looked at.
+	sweepEvery = time.Minute
+)
+
+// Options configure an Engine. The zero value works: no directory (every
+// directory-derived field is missing or false), no watch list, Korean
+// public holidays, DefaultMaxEntities and DefaultLateness.
+type Options struct {
+	Directory *directory.Directory
+	// Watchlist maps a subject as it appears in records (a pseudonym once
+	// ingest has pseudonymised it) to a label such as "연예인".
+	Watchlist map[string]string
+	// Holidays reports whether a Korean date is a public holiday; nil uses
+	// KoreanHoliday.
+	Holidays    func(t time.Time) bool
+	MaxEntities int
+	Lateness    time.Duration
+}
+
+// Engine runs rules over a stream of records in event time. It is not safe
+// for concurrent use: one goroutine feeds it.
+type Engine struct {
+	opt     Options
+	dir     *directory.Directory
+	holiday func(time.Time) bool
+	rules   []*Rule
+	runs    []*ruleRun
+	byRule  map[*Rule]*ruleRun
+
+	// Reorder buffer: records wait until the latest event time is Lateness
+	// past them, then are evaluated in time order.
+	buf       recHeap
+	seq       uint64
+	maxT      int64 // latest event time seen
+	watermark int64 // event time evaluated up to
+	lastSweep int64
+
+	first    int64 // event time of the first record evaluated
+	entities int   // over all rules
+	peak     int
+	sessions *sessionTracker
+	owners   map[string]*directory.Person
+	ownersAt int64
+	addrs    *addrIndex
+
+	// byAction lists, per action, the rules whose detection can match it;
+	// anyAction serves actions outside the schema.
+	byAction  [15][6][]*ruleRun // by action, then actor type
+	anyAction []*ruleRun
+
+	emit  func(*alert.Alert)
+	ev    event
+	dirty []pending
+}
+
+// New compiles an engine over rules (as returned by LoadRules).
+func New(rules []*Rule, o Options) (*Engine, error) {
+	if o.Lateness == 0 {
+		o.Lateness = DefaultLateness
+	}
+	if o.Lateness < 0 {
+		return nil, errors.New("detect: Options.Lateness must not be negative")
+	}
+	if o.MaxEntities == 0 {
+		o.MaxEntities = DefaultMaxEntities
+	}
+	if o.MaxEntities < 0 {
+		return nil, errors.New("detect: Options.MaxEntities must not be negative")
+	}
+	if err := link(rules); err != nil {
+		return nil, err
+	}
+	e := &Engine{opt: o, dir: o.Directory, holiday: o.Holidays, rules: rules, byRule: map[*Rule]*ruleRun{},
+		sessions: newSessionTracker(), owners: map[string]*directory.Person{}}
+	if e.holiday == nil {
+		e.holiday = KoreanHoliday
+	}
+	for _, r := range rules {
+		rr := &ruleRun{e: e, r: r, ents: map[string]*entity{}, open: map[string]*openAlert{}, horizon: horizonOf(r)}
+		if r.Kind == KindBaseline && r.peer != "" {
+			rr.peers = map[string]*peerState{}
+		}
+		e.runs = append(e.runs, rr)
+		e.byRule[r] = rr
+	}
+	for _, rr := range e.runs {
+		if rr.r.filter == nil {
+			continue
+		}
+		e.anyAction = append(e.anyAction, rr)
+		acts := valuesOf(rr.r.filter, "action")
+		types := valuesOf(rr.r.filter, "actor.type")
+		for i, a := range allActions {
+			if acts != nil && !acts[string(a)] {
+				continue
+			}
+			for j, t := range actorTypes {
+				if types == nil || types[t] {
+					e.byAction[i][j] = append(e.byAction[i][j], rr)
+				}
+			}
+		}
+	}
+	for _, rr := range e.runs {
+		for i, b := range rr.r.refRules {
+			br := e.byRule[b]
+			if br == nil {
+				return nil, fmt.Errorf("detect: rule %s refers to %s, which is not among the rules given", rr.r.ID, b.ID)
+			}
+			br.subs = append(br.subs, sub{rr, i})
+		}
+	}
+	return e, nil
+}
+
+// Rules returns the rules the engine runs.
+func (e *Engine) Rules() []*Rule { return e.rules }
+
+// Process feeds one record in arrival order. The record must be validated,
+// have its ID set and its subjects pseudonymised; the engine keeps the
+// pointer until it has evaluated the record (at most Lateness of event time
+// later), so the caller must not change it. emit is called for each alert
+// created or changed; an alert changed again keeps its ID.
+func (e *Engine) Process(rec *record.Record, emit func(*alert.Alert)) {
+	t := rec.Time.UnixNano()
+	if t > e.maxT {
+		e.maxT = t
+	}
+	e.seq++
+	if t <= e.watermark {
+		// Later than Lateness: evaluate now, out of order.
+		e.emit = emit
+		e.evaluate(rec)
+		e.emit = nil
+		return
+	}
+	e.buf.push(held{rec, t, e.seq})
+	e.release(e.maxT-int64(e.opt.Lateness), emit)
+}
+
+// Advance moves "now" to t without a record, so that absence is noticed
+// while a source is silent. Times earlier than the latest event time are
+// ignored.
+func (e *Engine) Advance(t time.Time, emit func(*alert.Alert)) {
+	if n := t.UnixNano(); n > e.maxT {
+		e.maxT = n
+	}
+	e.release(e.maxT-int64(e.opt.Lateness), emit)
+}
+
+// Flush ends the input: every held record is evaluated and absence is
+// judged at the latest event time.
+func (e *Engine) Flush(emit func(*alert.Alert)) {
+	e.release(e.maxT, emit)
+	e.emit = emit
+	e.checkAbsence(e.maxT)
+	e.sendPending(e.maxT)
+	e.emit = nil
+}
+
+func (e *Engine) release(upTo int64, emit func(*alert.Alert)) {
+	e.emit = emit
+	for len(e.buf) > 0 && e.buf[0].t <= upTo {
+		e.evaluate(e.buf.pop().rec)
+	}
+	if upTo > e.watermark {
+		e.watermark = upTo
+	}
+	if e.watermark-e.lastSweep >= int64(sweepEvery) {
+		e.lastSweep = e.watermark
+		e.sweep(e.watermark)
+		e.checkAbsence(e.watermark)
+		e.sendPending(e.watermark)
+	}
+	e.emit = nil
+}
+
+// evaluate runs every rule over one record.
+func (e *Engine) evaluate(rec *record.Record) {
+	ev := &e.ev
+	*ev = event{e: e, rec: rec, t: rec.Time.UnixNano(), kst: rec.Time.In(kst)}
+	if e.first == 0 {
+		e.first = ev.t
+	}
+	e.sessions.observe(ev)
+	runs := e.anyAction
+	if i := actionIndex(rec.Action); i >= 0 {
+		runs = e.byAction[i][actorTypeIndex(rec.ActorType())]
+	}
+	for _, rr := range runs {
+		if !rr.r.filter.eval(ev) {
+			continue
+		}
+		if rr.r.Kind == KindAbsence {
+			rr.alive(ev)
+		} else {
+			rr.onEvent(ev)
+		}
+	}
+	ev.rec = nil
+}
+
+// sweep forgets entities idle past their rule's horizon.
+func (e *Engine) sweep(now int64) {
+	for _, rr := range e.runs {
+		for rr.tail != nil && rr.tail.last < now-rr.horizon {
+			rr.remove(rr.tail)
+		}
+		for k, o := range rr.open {
+			if o.last < now-int64(rr.r.merge) {
+				delete(rr.open, k) // a pending change is still sent: e.dirty holds it
+			}
+		}
+		for k, p := range rr.peers {
+			if p.last < now-rr.horizon {
+				delete(rr.peers, k)
+			}
+		}
+	}
+	e.sessions.sweep(now)
+	if now-e.ownersAt > int64(addrRefresh) {
+		clear(e.owners)
+		e.addrs = nil
+		e.ownersAt = now
+	}
+}
+
+// addrRefresh is how long, in event time, answers about address owners are
+// reused before the directory is read again.
+const addrRefresh = time.Hour
+
+// ownerOf returns the active person whose assigned address ip is. Answers
+// are cached for addrRefresh of event time so that directory changes are
+// seen soon without scanning the directory for every record.
+func (e *Engine) ownerOf(ip string, now int64) *directory.Person {
+	if e.dir == nil {
+		return nil
+	}
+	if p, ok := e.owners[ip]; ok {
+		return p
+	}
+	if len(e.owners) > 1<<16 {
+		clear(e.owners)
+	}
+	if e.addrs == nil {
+		e.addrs = newAddrIndex(e.dir)
+	}
+	p := e.addrs.owner(ip)
+	e.owners[ip] = p
+	return p
+}
+
+var allActions = []record.Action{record.Login, record.LoginFailed, record.Logout, record.View, record.Search,
+	record.Export, record.Download, record.Print, record.Create, record.Update, record.Delete, record.Grant,
+	record.Revoke, record.Admin, record.Other}
+
+func actionIndex(a record.Action) int {
+	switch a {
+	case record.Login:
+		return 0
+	case record.LoginFailed:
+		return 1
+	case record.Logout:
+		return 2
+	case record.View:
+		return 3
+	case record.Search:
+		return 4
+	case record.Export:
+		return 5
+	case record.Download:
+		return 6
+	case record.Print:
+		return 7
+	case record.Create:
+		return 8
+	case record.Update:
+		return 9
+	case record.Delete:
+		return 10
+	case record.Grant:
+		return 11
+	case record.Revoke:
+		return 12
+	case record.Admin:
+		return 13
+	case record.Other:
+		return 14
+	}
+	return -1
+}
+
+// actorTypes are the schema's actor types; the last slot takes any other.
+var actorTypes = []string{"employee", "contractor", "service", "customer", "unknown", ""}
+
+func actorTypeIndex(t string) int {
+	for i, x := range actorTypes[:5] {
+		if t == x {
+			return i
+		}
+	}
+	return 5
+}
+
+// valuesOf returns the values of field a condition can match, or nil when
+// it does not constrain the field.
+func valuesOf(c cond, field string) map[string]bool {
+	switch c := c.(type) {
+	case *eqCond:
+		if c.name != field {
+			return nil
+		}
+		set := map[string]bool{}
+		for _, p := range c.pats {
+			set[p] = true
+		}
+		return set
+	case *fieldCond:
+		if c.name != field || c.all {
+			return nil
+		}
+		set := map[string]bool{}
+		for _, m := range c.ms {
+			sm, ok := m.(strMatcher)
+			if !ok || sm.op != sEq {
+				return nil
+			}
+			set[sm.pat] = true
+		}
+		return set
+	case andCond:
+		var out map[string]bool
+		for _, x := range c {
+			s := valuesOf(x, field)
+			if s == nil {
+				continue
+			}
+			if out == nil {
+				out = s
+				continue
+			}
+			for a := range out {
+				if !s[a] {
+					delete(out, a)
+				}
+			}
+		}
+		return out
+	case orCond:
+		out := map[string]bool{}
+		for _, x := range c {
+			s := valuesOf(x, field)
+			if s == nil {
+				return nil
+			}
+			for a := range s {
+				out[a] = true
+			}
+		}
+		return out
+	case sessionless:
+		return nil
+	}
+	return nil
+}
+
+func (e *Engine) assigned(p *directory.Person, ip string) bool { return p.Assigned(ip) }
+
+// entityKey joins the group-by values of an event; ok is false when one is
+// missing. Multi-valued fields give one key per value (at most maxFanout).
+func (rr *ruleRun) keysOf(ev *event, keys []string) []string {
+	keys = keys[:0]
+	if len(rr.r.getters) == 1 {
+		v := rr.r.getters[0](ev)
+		switch v.kind {
+		case vMissing:
+			return keys
+		case vList:
+			for i, s := range v.ss {
+				if i == maxFanout {
+					break
+				}
+				keys = append(keys, s)
+			}
+			return keys
+		case vString:
+			return append(keys, v.s)
+		}
+		return append(keys, v.text())
+	}
+	b := rr.kb[:0]
+	for i, g := range rr.r.getters {
+		v := g(ev)
+		if v.kind == vMissing {
+			return keys
+		}
+		if i > 0 {
+			b = append(b, 0)
+		}
+		switch v.kind {
+		case vList:
+			b = append(b, v.ss[0]...)
+		case vString:
+			b = append(b, v.s...)
+		default:
+			b = append(b, v.text()...)
+		}
+	}
+	rr.kb = b
+	// The key aliases rr.kb until the next call: entity clones it when it
+	// keeps it.
+	return append(keys, unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+const maxFanout = 16
+
+// keyMap renders an entity key as the alert's keys.
+func (rr *ruleRun) keyMap(key string) map[string]string {
+	m := make(map[string]string, len(rr.r.groupBy))
+	parts := strings.Split(key, "\x00")
+	for i, g := range rr.r.groupBy {
+		if i < len(parts) {
+			m[g] = parts[i]
+		}
+	}
+	return m
+}
+
+// held is a record waiting in the reorder buffer.
+type held struct {
+	rec *record.Record
+	t   int64
+	seq uint64
+}
+
+// recHeap is a binary min-heap of held records by (time, arrival).
+type recHeap []held
+
+func (h recHeap) less(i, j int) bool {
+	if h[i].t != h[j].t {
+		return h[i].t < h[j].t
+	}
+	return h[i].seq < h[j].seq
+}
+
+func (h *recHeap) push(x held) {
+	*h = append(*h, x)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !a.less(i, p) {
+			break
+		}
+		a[i], a[p] = a[p], a[i]
+		i = p
+	}
+}
+
+func (h *recHeap) pop() held {
+	a := *h
+	x := a[0]
+	n := len(a) - 1
+	a[0] = a[n]
+	a[n] = held{}
+	a = a[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && a.less(l, m) {
+			m = l
+		}
+		if r := l + 1; r < n && a.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	*h = a
+	return x
+}

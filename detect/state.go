@@ -1,0 +1,332 @@
+package detect
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jikimi/jikimi/alert"
+	"github.com/jikimi/jikimi/record"
+)
+
+// ruleRun is one rule's live state: its entities, least recently active
+// last, and the correlations listening to it.
+type ruleRun struct {
+	e          *Engine
+	r          *Rule
+	ents       map[string]*entity
+	head, tail *entity // most and least recently active
+	horizon    int64   // idle entities older than this are forgotten
+	subs       []sub
+	peers      map[string]*peerState
+	// open are the alerts still accepting findings, by entity key. They
+	// are kept apart from entity state, which may be forgotten sooner
+	// (a window that emptied), so that a finding within the merge window
+	// still extends its alert.
+	open     map[string]*openAlert
+	keyBuf   []string
+	kb       []byte
+	sys      map[string]*sysState // absence
+	lastSys  *sysState            // the system of the previous record
+	lastName string
+}
+
+// sub is a correlation listening to a rule as step i.
+type sub struct {
+	rr   *ruleRun
+	step int
+}
+
+// entity is the state of one rule for one group-by key.
+type entity struct {
+	key        string
+	last       int64 // event time of the latest activity
+	prev, next *entity
+
+	win window         // threshold (inline: most entities of a threshold rule see one record)
+	nv  *newValueState // new_value
+	bl  *baselineState // baseline
+	seq *seqState      // sequence
+}
+
+// horizonOf is how long a rule needs to remember an idle entity: past its
+// window, look-back or baseline history the state is empty or stale.
+func horizonOf(r *Rule) int64 {
+	h := time.Minute
+	for _, d := range []time.Duration{r.timespan, r.lookback} {
+		if d > h {
+			h = d
+		}
+	}
+	if r.Kind == KindBaseline {
+		slots := 1
+		if r.season == "day_of_week" {
+			slots = 7
+		} else if r.season == "hour_of_week" {
+			slots = 168
+		}
+		if d := r.bucket * time.Duration(r.history*slots); d > h {
+			h = d
+		}
+	}
+	return int64(h)
+}
+
+// entity returns the state for key, creating it, and marks it active.
+func (rr *ruleRun) entity(key string, t int64) *entity {
+	en := rr.ents[key]
+	if en == nil {
+		key = strings.Clone(key)
+		en = &entity{key: key, last: t}
+		rr.ents[key] = en
+		rr.e.entities++
+		rr.e.peak = max(rr.e.peak, rr.e.entities)
+		rr.pushFront(en)
+		if rr.e.entities > rr.e.opt.MaxEntities {
+			rr.e.evictOldest(en)
+		}
+		return en
+	}
+	if t > en.last {
+		en.last = t
+	}
+	if rr.head != en {
+		rr.unlink(en)
+		rr.pushFront(en)
+	}
+	return en
+}
+
+func (rr *ruleRun) pushFront(en *entity) {
+	en.prev, en.next = nil, rr.head
+	if rr.head != nil {
+		rr.head.prev = en
+	}
+	rr.head = en
+	if rr.tail == nil {
+		rr.tail = en
+	}
+}
+
+func (rr *ruleRun) unlink(en *entity) {
+	if en.prev != nil {
+		en.prev.next = en.next
+	} else {
+		rr.head = en.next
+	}
+	if en.next != nil {
+		en.next.prev = en.prev
+	} else {
+		rr.tail = en.prev
+	}
+	en.prev, en.next = nil, nil
+}
+
+func (rr *ruleRun) remove(en *entity) {
+	rr.unlink(en)
+	delete(rr.ents, en.key)
+	rr.e.entities--
+}
+
+// evictOldest forgets the least recently active entity of all rules
+// (never keep, the one just created).
+func (e *Engine) evictOldest(keep *entity) {
+	var victim *ruleRun
+	for _, rr := range e.runs {
+		t := rr.tail
+		if t == keep {
+			t = t.prev
+		}
+		if t != nil && (victim == nil || t.last < victim.tail.last) {
+			victim = rr
+		}
+	}
+	if victim != nil {
+		t := victim.tail
+		if t == keep {
+			t = t.prev
+		}
+		victim.remove(t)
+	}
+}
+
+// finding is one piece of evidence that a rule holds for an entity.
+type finding struct {
+	ev    *event            // the record that decided it; nil for absence
+	keys  map[string]string // group values when ev is nil
+	t     int64             // latest evidence time
+	first int64             // earliest evidence time
+	ids   []string          // evidence record ids
+	recs  []*record.Record  // more evidence records to describe (sequence steps)
+	ko    string            // how much, compared with what (Korean)
+	en    string            // the same in English
+}
+
+// fire reports a finding: it becomes (or extends) an alert unless the rule
+// is only a building block, and is passed to the correlations listening.
+func (rr *ruleRun) fire(key string, f *finding) {
+	if !rr.r.silent {
+		rr.upsert(key, f)
+	}
+	for _, s := range rr.subs {
+		s.rr.onSignal(f, s.step)
+	}
+}
+
+// onEvent handles a record that passed the rule's detection.
+func (rr *ruleRun) onEvent(ev *event) {
+	rr.keyBuf = rr.keysOf(ev, rr.keyBuf)
+	for _, key := range rr.keyBuf {
+		switch rr.r.Kind {
+		case KindMatch, KindSessionless:
+			// No state of its own: only the open alert, to merge into.
+			rr.fire(key, &finding{ev: ev, t: ev.t, first: ev.t, ids: []string{ev.rec.ID}})
+		case KindThreshold:
+			rr.thresholdAdd(rr.entity(key, ev.t), ev, ev.t, ev.t, ev.rec.ID, nil)
+		case KindNewValue:
+			rr.newValue(rr.entity(key, ev.t), ev)
+		case KindBaseline:
+			rr.baselineAdd(rr.entity(key, ev.t), ev)
+		}
+	}
+}
+
+// onSignal handles a finding of a referenced rule.
+func (rr *ruleRun) onSignal(f *finding, step int) {
+	var keys []string
+	if f.ev != nil {
+		keys = rr.keysOf(f.ev, nil)
+	} else {
+		var k string
+		for i, g := range rr.r.groupBy {
+			v, ok := f.keys[g]
+			if !ok {
+				return
+			}
+			if i > 0 {
+				k += "\x00"
+			}
+			k += v
+		}
+		keys = []string{k}
+	}
+	for _, key := range keys {
+		en := rr.entity(key, f.t)
+		switch rr.r.Kind {
+		case KindThreshold:
+			rr.thresholdAdd(en, f.ev, f.t, f.first, "", f.ids)
+		case KindSequence:
+			rr.sequenceStep(en, f, step)
+		}
+	}
+}
+
+// maxSeen bounds the evidence ids an open alert remembers to avoid counting
+// one twice; past it RecordCount may count a record re-sent by a window.
+const maxSeen = 4096
+
+// alertID is deterministic: replaying the same history gives the same ids.
+func alertID(rule, key string, first int64) string {
+	h := sha256.New()
+	h.Write([]byte(rule))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write([]byte(strconv.FormatInt(first, 10)))
+	return "al-" + hex.EncodeToString(h.Sum(nil)[:10])
+}
+
+// upsert creates an alert for the entity or merges the finding into the
+// one still open, and emits it.
+func (rr *ruleRun) upsert(key string, f *finding) {
+	o := rr.open[key]
+	if o == nil || f.t-o.last > int64(rr.r.merge) {
+		key = strings.Clone(key) // it may alias a reused buffer
+		o = &openAlert{seen: map[string]struct{}{}}
+		o.a = alert.Alert{
+			ID: alertID(rr.r.ID, key, f.first), Rule: rr.r.ID, Severity: rr.r.Level,
+			Time: time.Unix(0, f.first).In(kst), Keys: rr.keyMap(key),
+		}
+		if f.ev == nil {
+			o.a.Keys = f.keys
+		}
+		o.first = f.first
+		rr.open[key] = o
+	}
+	if f.t > o.last {
+		o.last = f.t
+	}
+	if f.first < o.first {
+		o.first = f.first
+	}
+	for _, id := range f.ids {
+		if _, dup := o.seen[id]; dup {
+			continue
+		}
+		if len(o.seen) < maxSeen {
+			o.seen[id] = struct{}{}
+		}
+		o.a.RecordCount++
+		if len(o.a.Records) < alert.MaxRecords {
+			o.a.Records = append(o.a.Records, id)
+		}
+	}
+	for _, r := range f.recs {
+		if (f.ev == nil || r != f.ev.rec) && o.firstNote(r.ID) {
+			o.note(rr.e, &event{e: rr.e, rec: r, t: r.Time.UnixNano(), kst: r.Time.In(kst)})
+		}
+	}
+	if f.ev != nil {
+		if o.firstNote(f.ev.rec.ID) {
+			o.note(rr.e, f.ev)
+		}
+	} else if s := f.keys["system"]; s != "" && o.a.System == "" {
+		o.a.System = s
+	}
+	if f.ko != "" {
+		o.ko, o.en = f.ko, f.en
+	}
+	o.a.Time = time.Unix(0, o.first).In(kst)
+	o.a.LastTime = time.Unix(0, o.last).In(kst)
+	if o.emitted == 0 || f.t-o.emitted >= int64(emitEvery) {
+		rr.e.send(o, rr.r, f.t)
+	} else if !o.dirty {
+		o.dirty = true
+		rr.e.dirty = append(rr.e.dirty, pending{o, rr.r})
+	}
+}
+
+// emitEvery bounds how often one alert is emitted again while findings
+// merge into it (in event time); changes in between are emitted at the next
+// sweep or at Flush, so the last state is never lost.
+const emitEvery = time.Minute
+
+type pending struct {
+	o *openAlert
+	r *Rule
+}
+
+// send writes the alert's summary and emits a copy of it.
+func (e *Engine) send(o *openAlert, r *Rule, now int64) {
+	o.dirty = false
+	o.emitted = max(now, 1)
+	o.a.Summary, o.a.SummaryEn = o.summarise(r)
+	if e.emit != nil {
+		a := o.a
+		a.Records = o.a.Records[:len(o.a.Records):len(o.a.Records)]
+		e.emit(&a)
+	}
+}
+
+// sendPending emits the alerts changed since they were last emitted.
+func (e *Engine) sendPending(now int64) {
+	for _, p := range e.dirty {
+		if p.o.dirty {
+			e.send(p.o, p.r, now)
+		}
+	}
+	clear(e.dirty)
+	e.dirty = e.dirty[:0]
+}
