@@ -130,7 +130,7 @@ type DB struct {
 // Open opens (creating if needed) the store in dataDir.
 func Open(ctx context.Context, dataDir string) (*DB, error) {
 	dsn := "file:" + filepath.Join(dataDir, File) +
-		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-524288)&_pragma=temp_store(MEMORY)" +
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)" +
 		// Larger, rarer checkpoints than the default 1,000 pages write the
 		// database file more sequentially; the size limit gives the disk back.
 		"&_pragma=wal_autocheckpoint(8192)&_pragma=journal_size_limit(67108864)"
