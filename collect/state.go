@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/jikimi/jikimi/internal/fsutil"
 )
 
 // stateFile holds the committed read positions in Config.StateDir.
@@ -71,37 +73,7 @@ func (s *state) apply(src string, ps map[string]position) {
 	}
 }
 
-// writeDurable replaces dir/name with data durably: a temporary file,
-// fsync, rename, fsync of the directory. A crash leaves the old or the new
-// file, never a torn one.
+// writeDurable replaces dir/name with data durably (see fsutil).
 func writeDurable(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, name+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return fsutil.WriteFileAtomic(filepath.Join(dir, name), data, 0o600)
 }

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jikimi/jikimi/internal/fsutil"
 )
 
 // Person is a member of staff (or a service account) whose account id is
@@ -421,25 +423,5 @@ func (d *Directory) Save(dataDir string) error {
 			return err
 		}
 	}
-	return writeFileAtomic(filepath.Join(dataDir, File), buf.Bytes())
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return fsutil.WriteFileAtomic(filepath.Join(dataDir, File), buf.Bytes(), 0o600)
 }

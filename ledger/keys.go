@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/jikimi/jikimi/internal/fsutil"
 )
 
 // algEd25519 is the signature algorithm byte of C2SP signed-note keys.
@@ -122,16 +124,7 @@ func writeExclusive(path string, data []byte, perm os.FileMode) error {
 		}
 		return err
 	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return fsutil.SyncDir(dir)
 }
 
 // keyHash is the C2SP signed-note key hash: the first four bytes of
