@@ -107,8 +107,8 @@ type Store interface {
 	// Alerts returns alerts matching q.
 	Alerts(ctx context.Context, q AlertQuery) ([]alert.Alert, error)
 	// Unsealed returns the records stored but not yet sealed (a crash came
-	// between the two), by batch and period in ordinal order; the pipeline
-	// seals them on start.
+	// between the two), by batch and period in ordinal order, filled as by
+	// Scan; the pipeline seals them on start.
 	Unsealed(ctx context.Context) ([]UnsealedBatch, error)
 	// SetSeals records where the hashes of a batch's records were sealed:
 	// for each period, positions[i] belongs to the record with ordinal i.
@@ -117,7 +117,8 @@ type Store interface {
 	// or ErrNotFound.
 	SealPositions(ctx context.Context, batch int64, period string) ([]byte, error)
 	// Scan yields every stored record and every tombstone in seal order
-	// (batch, period, ordinal): what verification walks.
+	// (batch, period, ordinal): what verification walks. Only Seq, ID,
+	// Canonical, Seal, Deleted and Hash are filled.
 	Scan(ctx context.Context) iter.Seq2[Stored, error]
 	Close() error
 }

@@ -250,11 +250,14 @@ func (s *DB) Scan(ctx context.Context) iter.Seq2[store.Stored, error] {
 	return s.scan(ctx, "")
 }
 
+// scan yields records and tombstones in seal order with only what sealing
+// and verification need (id, canonical bytes, seal, tombstone hash): every
+// column read costs, and verification reads every record.
 func (s *DB) scan(ctx context.Context, where string, args ...any) iter.Seq2[store.Stored, error] {
 	return func(yield func(store.Stored, error) bool) {
-		q := `SELECT ` + storedCols + `, 0, NULL FROM records ` + where +
-			` UNION ALL SELECT seq, id, time, system, actor, action, NULL, seal_batch, seal_period, seal_ord, 1, hash FROM tombstones ` + where +
-			` ORDER BY 8, 9, 10`
+		q := `SELECT seq, id, canon, seal_batch, seal_period, seal_ord, 0, NULL FROM records ` + where +
+			` UNION ALL SELECT seq, id, NULL, seal_batch, seal_period, seal_ord, 1, hash FROM tombstones ` + where +
+			` ORDER BY 4, 5, 6`
 		rows, err := s.db.QueryContext(ctx, q, append(args, args...)...)
 		if err != nil {
 			yield(store.Stored{}, err)
@@ -263,11 +266,8 @@ func (s *DB) scan(ctx context.Context, where string, args ...any) iter.Seq2[stor
 		defer rows.Close()
 		for rows.Next() {
 			var r store.Stored
-			var t, sys, act int64
 			var hash []byte
-			err := rows.Scan(&r.Seq, &r.ID, &t, &sys, &act, &r.Action, &r.Canonical, &r.Seal.Batch, &r.Seal.Period, &r.Seal.Ord, &r.Deleted, &hash)
-			r.Time = time.Unix(0, t)
-			r.System, r.Actor = s.nameOf(sys), s.nameOf(act)
+			err := rows.Scan(&r.Seq, &r.ID, &r.Canonical, &r.Seal.Batch, &r.Seal.Period, &r.Seal.Ord, &r.Deleted, &hash)
 			copy(r.Hash[:], hash)
 			if !yield(r, err) || err != nil {
 				return
