@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jikimi/jikimi/alert"
 	"github.com/jikimi/jikimi/detect"
 	"github.com/jikimi/jikimi/directory"
 	"github.com/jikimi/jikimi/ingest"
@@ -40,7 +41,9 @@ type app struct {
 	pipe    *ingest.Pipeline // nil unless opened with withPipeline
 	rules   []*detect.Rule   // the rules in force, with the pipeline
 	ledger  *ledger.Ledger   // with the pipeline
-	logger  *slog.Logger
+	// stopForwarder drains alert forwarding, when configured.
+	stopForwarder func() error
+	logger        *slog.Logger
 }
 
 type appOptions struct {
@@ -48,6 +51,7 @@ type appOptions struct {
 	create       bool   // create the data directory if missing
 	rules        string // folder of user rules, besides the built-in ones
 	anchorDir    string // where checkpoints are anchored ("" = DATA/anchors)
+	forward      detect.ForwardConfig
 }
 
 // kst is Korea Standard Time, in which periods and working hours are read.
@@ -105,7 +109,14 @@ func (a *app) startPipeline(ctx context.Context, o appOptions) error {
 	if a.ledger, err = ledger.Open(ctx, lo); err != nil {
 		return err
 	}
+	var onAlerts func([]*alert.Alert)
+	if o.forward.Webhook != "" || o.forward.Syslog != "" {
+		if onAlerts, err = a.startForwarder(o.forward); err != nil {
+			return err
+		}
+	}
 	a.pipe, err = ingest.New(ctx, ingest.Config{
+		OnAlerts:  onAlerts,
 		Store:     a.store,
 		Keyer:     a.keyer,
 		Directory: a.dir,
@@ -116,6 +127,41 @@ func (a *app) startPipeline(ctx context.Context, o appOptions) error {
 		Logger:    a.logger,
 	})
 	return err
+}
+
+// startForwarder sends stored alerts to a webhook and/or syslog from a
+// goroutine of its own, so that a slow receiver never holds up detection;
+// when it falls far behind, batches are dropped with an error in the log
+// (the alerts themselves are stored either way).
+func (a *app) startForwarder(cfg detect.ForwardConfig) (func([]*alert.Alert), error) {
+	f, err := detect.NewForwarder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	queue := make(chan []*alert.Alert, 256)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for batch := range queue {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := f.Forward(ctx, batch); err != nil {
+				a.logger.Error("alert forwarding failed", "alerts", len(batch), "err", err)
+			}
+			cancel()
+		}
+	}()
+	a.stopForwarder = func() error {
+		close(queue)
+		<-done
+		return f.Close()
+	}
+	return func(batch []*alert.Alert) {
+		select {
+		case queue <- batch:
+		default:
+			a.logger.Error("alert forwarding is behind; batch not forwarded", "alerts", len(batch))
+		}
+	}, nil
 }
 
 // watchlistFile lists watch-listed data subjects (VIPs, colleagues …) in
@@ -152,6 +198,9 @@ func (a *app) Close() error {
 	var errs []error
 	if a.pipe != nil {
 		errs = append(errs, a.pipe.Close())
+	}
+	if a.stopForwarder != nil {
+		errs = append(errs, a.stopForwarder())
 	}
 	if a.ledger != nil {
 		errs = append(errs, a.ledger.Close())

@@ -15,8 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jikimi/jikimi/alert"
 	"github.com/jikimi/jikimi/api"
 	"github.com/jikimi/jikimi/config"
+	"github.com/jikimi/jikimi/detect"
 	"github.com/jikimi/jikimi/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -30,9 +32,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
 	anchor := anchorFlag(fs)
 	rules := fs.String("rules", "", "folder of user detection rules (YAML), besides the built-in ones")
+	var fwd detect.ForwardConfig
+	fs.StringVar(&fwd.Webhook, "alert-webhook", os.Getenv("JIKIMI_ALERT_WEBHOOK"), "POST alerts as JSON to this URL (default $JIKIMI_ALERT_WEBHOOK)")
+	fs.StringVar(&fwd.Syslog, "alert-syslog", os.Getenv("JIKIMI_ALERT_SYSLOG"), "send alerts as RFC 5424 syslog to udp://host:port or tcp://host:port (default $JIKIMI_ALERT_SYSLOG)")
+	minSev := fs.String("alert-min-severity", "medium", "forward alerts of this severity and above (low, medium, high, critical)")
 	cfgPath := fs.String("config", os.Getenv("JIKIMI_CONFIG"), "configuration file: syslog listeners, OTLP endpoint (see 'jikimi config example'; default $JIKIMI_CONFIG)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	fwd.MinSeverity = alert.Severity(*minSev)
+	if fwd.MinSeverity.Rank() == 0 {
+		return fmt.Errorf("alert-min-severity: %q is not one of low, medium, high, critical", *minSev)
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -54,7 +64,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if !set["addr"] {
 		*addr = cfg.Serve.Addr
 	}
-	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true, rules: *rules, anchorDir: *anchor})
+	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true, rules: *rules, anchorDir: *anchor, forward: fwd})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,7 @@ import (
 
 // startServer runs `jikimi serve` as a child process (this test binary
 // re-executed, see TestMain) and returns its address and token.
-func startServer(t *testing.T, data string) (*exec.Cmd, string, string) {
+func startServer(t *testing.T, data string, extra ...string) (*exec.Cmd, string, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -29,7 +30,7 @@ func startServer(t *testing.T, data string) (*exec.Cmd, string, string) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(os.Args[0], "serve", "--data", data, "--addr", addr)
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", data, "--addr", addr}, extra...)...)
 	cmd.Env = append(os.Environ(), "JIKIMI_TEST_MAIN=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -200,4 +201,32 @@ func TestKill9LosesNoAcknowledgedRecord(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged, %d stored (the rest were in flight)", len(acked), len(stored))
+}
+
+// TestAlertsForwardedToWebhook runs serve with --alert-webhook and checks
+// that an alert raised by ingested records reaches the receiver.
+func TestAlertsForwardedToWebhook(t *testing.T) {
+	got := make(chan []byte, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- b
+	}))
+	defer hook.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	_, addr, token := startServer(t, data, "--alert-webhook", hook.URL)
+	// Detection releases a record once event time has moved past its
+	// reorder window (5 minutes), so a later record follows.
+	line := `{"id":"dl1","time":"2026-09-01T10:00:00+09:00","system":"crm","actor":{"id":"kim"},"action":"download","result":{"rows":300},"subject_count":300}` + "\n" +
+		`{"id":"v2","time":"2026-09-01T10:10:00+09:00","system":"crm","actor":{"id":"lee"},"action":"view"}` + "\n"
+	if resp, body, err := post(addr, token, line, false); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("post: %v %s", err, body)
+	}
+	select {
+	case b := <-got:
+		if !strings.Contains(string(b), `"rule":"download-without-purpose"`) || !strings.Contains(string(b), `"dl1"`) {
+			t.Fatalf("webhook body: %s", b)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no alert reached the webhook")
+	}
 }
