@@ -34,13 +34,14 @@ func dataFlag(fs *flag.FlagSet) *string {
 
 // app is an open data directory.
 type app struct {
-	dataDir string
-	store   *sqlite.DB
-	keyer   *subject.Keyer
-	dir     *directory.Directory
-	pipe    *ingest.Pipeline // nil unless opened with withPipeline
-	rules   []*detect.Rule   // the rules in force, with the pipeline
-	ledger  *ledger.Ledger   // with the pipeline
+	dataDir   string
+	anchorDir string // as given; "" means DATA/anchors
+	store     *sqlite.DB
+	keyer     *subject.Keyer
+	dir       *directory.Directory
+	pipe      *ingest.Pipeline // nil unless opened with withPipeline
+	rules     []*detect.Rule   // the rules in force, with the pipeline
+	ledger    *ledger.Ledger   // with the pipeline
 	// stopForwarder drains alert forwarding, when configured.
 	stopForwarder func() error
 	logger        *slog.Logger
@@ -66,7 +67,7 @@ func openApp(ctx context.Context, e *env, dataDir string, o appOptions) (*app, e
 			return nil, err
 		}
 	}
-	a := &app{dataDir: dataDir, logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	a := &app{dataDir: dataDir, anchorDir: o.anchorDir, logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	var err error
 	if a.keyer, err = subject.LoadKey(dataDir); err != nil {
 		return nil, err

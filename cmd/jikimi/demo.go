@@ -81,6 +81,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := printDemoSummary(ctx, e, a, ds); err != nil {
 		return err
 	}
+	users, err := seedDemoUsers(a)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\n콘솔 계정 (데모용 고정 비밀번호와 TOTP 비밀키):\n")
+	for _, u := range users {
+		fmt.Fprintf(e.stdout, "  %-16s %-14s 비밀번호 %-24s TOTP 비밀키 %s\n", u.Role, u.ID, u.Password, u.TOTPSecret)
+	}
+	fmt.Fprintf(e.stdout, "인증코드(6자리) 보기: jikimi user totp --data %s --id 계정\n\n", a.dataDir)
 	if *noServe {
 		return nil
 	}

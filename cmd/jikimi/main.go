@@ -47,6 +47,8 @@ var commands = []command{
 	{"hold", "place, lift and list legal holds", runHold},
 	{"scan", "count personal information in files", runScan},
 	{"mask", "mask personal information on stdin", runMask},
+	{"report", "the periodic review report", runReport},
+	{"user", "console accounts", runUser},
 	{"collect", "tail log files and forward records to a server", runCollect},
 	{"config", "check a configuration file", runConfig},
 }
@@ -65,13 +67,18 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	// Tessera logs through klog; jikimi's own logs say what matters.
-	klog.LogToStderr(false)
-	klog.SetOutput(io.Discard)
+	quietTessera()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
 	stop()
 	os.Exit(code)
+}
+
+// quietTessera silences klog, through which Tessera logs its internals;
+// jikimi's own logs say what matters.
+func quietTessera() {
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 }
 
 // run dispatches to a subcommand and maps its error to an exit status.

@@ -16,6 +16,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	quietTessera()
 	os.Exit(m.Run())
 }
 

@@ -96,6 +96,9 @@ func serveApp(ctx context.Context, e *env, a *app, addr string, cfg *config.Serv
 			}
 		}()
 	}
+	if err := mountConsole(ctx, a, srv, consoleOptions{Rules: a.rules, Integrity: ledgerIntegrity{a: a, e: e}}); err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -104,7 +107,7 @@ func serveApp(ctx context.Context, e *env, a *app, addr string, cfg *config.Serv
 	if created {
 		fmt.Fprintf(e.stdout, "created an admin API token in %s (mode 0600)\n", path)
 	}
-	fmt.Fprintf(e.stdout, "jikimi listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(e.stdout, "jikimi listening on http://%s (console: http://%s/)\n", ln.Addr(), ln.Addr())
 	fmt.Fprintf(e.stdout, "  send records:  curl -H \"Authorization: Bearer $(cat %s)\" --data-binary @records.jsonl http://%s/api/v1/records\n", path, ln.Addr())
 	return serveUntilDone(ctx, &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}, ln)
 }

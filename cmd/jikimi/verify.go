@@ -12,6 +12,7 @@ import (
 
 	"github.com/jikimi/jikimi/ledger"
 	"github.com/jikimi/jikimi/record"
+	"github.com/jikimi/jikimi/report"
 )
 
 // verifyResult is what `jikimi verify --json` prints.
@@ -297,4 +298,40 @@ func runKey(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, k)
 	}
 	return nil
+}
+
+// ledgerIntegrity gives the review report the result of a full
+// verification and the latest checkpoint.
+type ledgerIntegrity struct {
+	a *app
+	e *env
+}
+
+var _ report.Integrity = ledgerIntegrity{}
+
+func (li ledgerIntegrity) Summary(ctx context.Context) (ok bool, checkpoint string, err error) {
+	lo, err := ledgerOptions(li.a.dataDir, li.a.anchorDir, true)
+	if err != nil {
+		return false, "", err
+	}
+	l, err := ledger.Open(ctx, lo)
+	if err != nil {
+		return false, "", err
+	}
+	defer l.Close()
+	res, err := verifyAll(ctx, li.e, li.a, l, ledger.VerifyOptions{}, true)
+	if err != nil {
+		return false, "", err
+	}
+	periods, err := l.Periods()
+	if err != nil || len(periods) == 0 {
+		return res.OK, "", err
+	}
+	latest := periods[len(periods)-1]
+	signed, size, _, err := l.Checkpoint(ctx, latest)
+	if err != nil {
+		return res.OK, "", err
+	}
+	first, _, _ := strings.Cut(string(signed), "\n")
+	return res.OK, fmt.Sprintf("%s (%s, %d leaves, %d records verified)", first, latest, size, res.Records), nil
 }
