@@ -3,12 +3,9 @@ package breach
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"github.com/jikimi/jikimi/internal/chromium"
 	htmltemplate "html/template"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/template"
@@ -259,41 +256,13 @@ func (d *NoticeData) HTML() ([]byte, error) {
 }
 
 // Chromium is where PDF rendering looks for a headless browser.
-var Chromium = "/usr/bin/chromium"
+const Chromium = chromium.Path
 
-// ErrNoChromium is returned by PDF when Chromium is not installed.
-var ErrNoChromium = errors.New("PDF needs a headless chromium")
+// ErrNoChromium is returned (wrapped) by PDF when Chromium is not installed.
+var ErrNoChromium = chromium.ErrNotFound
 
-// PDF prints an HTML page to a PDF file with headless Chromium. It returns
-// ErrNoChromium (wrapped) when Chromium is not at Chromium.
+// PDF prints a notice's HTML to a PDF file (mode 0600: a notice names the
+// incident) with headless Chromium.
 func PDF(ctx context.Context, html []byte, out string) error {
-	if _, err := os.Stat(Chromium); err != nil {
-		return fmt.Errorf("%w (%s not found)", ErrNoChromium, Chromium)
-	}
-	dir, err := os.MkdirTemp("", "jikimi-notice-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	page := filepath.Join(dir, "notice.html")
-	if err := os.WriteFile(page, html, 0o600); err != nil {
-		return err
-	}
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, Chromium, "--headless", "--no-sandbox", "--disable-gpu",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--no-pdf-header-footer",
-		"--print-to-pdf="+abs, "file://"+page)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("chromium: %w: %s", err, bytes.TrimSpace(msg))
-	}
-	if st, err := os.Stat(abs); err != nil || st.Size() == 0 {
-		return fmt.Errorf("chromium wrote no PDF to %s", abs)
-	}
-	return os.Chmod(abs, 0o600) // a notice names the incident: not for every reader
-
+	return chromium.PDF(ctx, Chromium, html, out)
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/jikimi/jikimi/internal/chromium"
 	"html/template"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"time"
 )
 
@@ -24,8 +22,8 @@ var reviewTmpl = template.Must(template.New("review.html").Funcs(template.FuncMa
 	"kst":     func(t time.Time) string { return t.In(KST).Format("2006-01-02 15:04") },
 	"day":     func(t time.Time) string { return t.In(KST).Format("2006-01-02") },
 	"status":  func(s string) string { return statusKo[s] },
-	"num":     func(n int64) string { return thousands(n) },
-	"inum":    func(n int) string { return thousands(int64(n)) },
+	"num":     func(n int64) string { return Thousands(n) },
+	"inum":    func(n int) string { return Thousands(int64(n)) },
 	"lastday": func(t time.Time) string { return t.Add(-time.Nanosecond).In(KST).Format("2006-01-02") },
 }).ParseFS(templates, "templates/review.html"))
 
@@ -43,7 +41,8 @@ func HTML(w io.Writer, r *Report, sign *SignOff) error {
 	}{r, sign})
 }
 
-func thousands(n int64) string {
+// Thousands writes n with thousands separators, as Korean reports do.
+func Thousands(n int64) string {
 	s := fmt.Sprint(n)
 	neg := n < 0
 	if neg {
@@ -63,40 +62,10 @@ func thousands(n int64) string {
 }
 
 // Chromium is where Debian installs the browser PDF printing uses.
-const Chromium = "/usr/bin/chromium"
+const Chromium = chromium.Path
 
-// PDF prints an HTML document to a PDF file with headless Chromium.
-func PDF(ctx context.Context, chromium string, html []byte, out string) error {
-	if chromium == "" {
-		chromium = Chromium
-	}
-	dir, err := os.MkdirTemp("", "jikimi-report-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	in := filepath.Join(dir, "report.html")
-	if err := os.WriteFile(in, html, 0o600); err != nil {
-		return err
-	}
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run", "--no-pdf-header-footer",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--print-to-pdf="+abs, "file://"+in)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("chromium print-to-pdf: %w: %s", err, b)
-	}
-	st, err := os.Stat(abs)
-	if err != nil {
-		return fmt.Errorf("chromium wrote no PDF: %w", err)
-	}
-	if st.Size() == 0 {
-		return fmt.Errorf("chromium wrote an empty PDF")
-	}
-	return nil
+// PDF prints an HTML report to a PDF file with headless Chromium at path
+// ("" means Chromium).
+func PDF(ctx context.Context, path string, html []byte, out string) error {
+	return chromium.PDF(ctx, path, html, out)
 }

@@ -3,13 +3,13 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"html/template"
 	"maps"
 	"slices"
 	"time"
 
 	"github.com/jikimi/jikimi/pii"
+	"github.com/jikimi/jikimi/report"
 )
 
 var funcs = template.FuncMap{
@@ -46,8 +46,8 @@ var funcs = template.FuncMap{
 	},
 	"mask":   pii.MaskString,
 	"pseudo": shortPseudonym,
-	"num":    func(n int64) string { return thousands(n) },
-	"inum":   func(n int) string { return thousands(int64(n)) },
+	"num":    func(n int64) string { return report.Thousands(n) },
+	"inum":   func(n int) string { return report.Thousands(int64(n)) },
 	"add":    func(a, b int) int { return a + b },
 	"sub":    func(a, b int) int { return a - b },
 	"status": func(lang, s string) string { return tr(lang, "st_"+s) },
@@ -78,25 +78,6 @@ func shortPseudonym(p string) string {
 		return p[:8] + "…"
 	}
 	return p
-}
-
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
 }
 
 func randomHex(n int) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/jikimi/jikimi/alert"
 	"github.com/jikimi/jikimi/casework"
 	"github.com/jikimi/jikimi/record"
+	"github.com/jikimi/jikimi/report"
 	"github.com/jikimi/jikimi/store"
 	"github.com/jikimi/jikimi/store/sqlite"
 	"github.com/jikimi/jikimi/subject"
@@ -262,7 +263,7 @@ func shown(st store.Stored) (shownRecord, error) {
 	}
 	sr := shownRecord{Record: r, Seq: st.Seq, Sealed: st.Seal.Period != "" && st.Seal.Batch > 0, Rows: "-", SubjectsN: r.SubjectTotal()}
 	if r.Result.Rows != nil {
-		sr.Rows = thousands(*r.Result.Rows)
+		sr.Rows = report.Thousands(*r.Result.Rows)
 	}
 	return sr, nil
 }
