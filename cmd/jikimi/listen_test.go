@@ -224,12 +224,20 @@ func TestServeWithListeners(t *testing.T) {
 	if ids["otlp-1"] != 1 {
 		t.Fatal("OTLP record not stored")
 	}
-	m, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// A listener counts a batch once Submit has returned, which can be just
+	// after the records became visible to the search above.
+	var mb []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		m, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb, _ = io.ReadAll(m.Body)
+		m.Body.Close()
+		if strings.Contains(string(mb), fmt.Sprintf(`jikimi_listen_records_stored_total{listener="tcp"} %d`, n)) || time.Now().After(deadline) {
+			break
+		}
 	}
-	mb, _ := io.ReadAll(m.Body)
-	m.Body.Close()
 	if !strings.Contains(string(mb), fmt.Sprintf(`jikimi_listen_records_stored_total{listener="tcp"} %d`, n)) ||
 		!strings.Contains(string(mb), `jikimi_listen_last_seen_timestamp_seconds{listener="udp",system="bastion"}`) {
 		t.Fatalf("listener metrics missing from /metrics")
