@@ -10,11 +10,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/jikimi/jikimi/internal/lograte"
 	"github.com/jikimi/jikimi/source"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -66,7 +65,7 @@ type Agent struct {
 	cfg    Config
 	logger *slog.Logger
 	m      *metrics
-	limit  logLimiter
+	limit  lograte.Limiter
 	buf    *diskBuffer
 	fwd    *forwarder
 	work   chan *batch
@@ -312,23 +311,4 @@ func (a *Agent) saver(done chan struct{}) {
 			return
 		}
 	}
-}
-
-// logLimiter logs at most one message a second and counts the rest.
-type logLimiter struct {
-	next       atomic.Int64
-	suppressed atomic.Int64
-}
-
-func (l *logLimiter) log(logger *slog.Logger, msg string, args ...any) {
-	now := time.Now().UnixNano()
-	next := l.next.Load()
-	if now < next || !l.next.CompareAndSwap(next, now+int64(time.Second)) {
-		l.suppressed.Add(1)
-		return
-	}
-	if n := l.suppressed.Swap(0); n > 0 {
-		args = append(args, "suppressed", strconv.FormatInt(n, 10)+" similar messages in the last second")
-	}
-	logger.Warn(msg, args...)
 }

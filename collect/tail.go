@@ -355,7 +355,7 @@ func fileID(dev, ino uint64, gen int, first []byte) string {
 
 func (t *tailer) reject(f *tailFile, offset int64, field, reason string) {
 	t.a.m.rejected.WithLabelValues(t.src.Name).Inc()
-	t.a.limit.log(t.a.logger, "line rejected", "source", t.src.Name, "path", f.path, "offset", offset, "field", field, "reason", reason)
+	t.a.limit.Warn(t.a.logger, "line rejected", "source", t.src.Name, "path", f.path, "offset", offset, "field", field, "reason", reason)
 }
 
 // emitter returns the EmitFunc of f's parser: it gives records without an

@@ -11,11 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/jikimi/jikimi/internal/lograte"
 	"github.com/jikimi/jikimi/record"
 	"github.com/jikimi/jikimi/source"
 )
@@ -64,7 +63,7 @@ type Syslog struct {
 	lm      *listenerMetrics
 	batcher *batcher
 	logger  *slog.Logger
-	limit   logLimiter
+	limit   lograte.Limiter
 
 	ln   net.Listener   // tcp, tls
 	pc   net.PacketConn // udp
@@ -218,7 +217,7 @@ func (s *Syslog) serveConn(c net.Conn) {
 		if errors.Is(err, errTooLong) {
 			s.lm.messages.Inc()
 			s.lm.malformed.Inc()
-			s.limit.log(s.logger, "message rejected", "peer", p.peer, "reason", err.Error())
+			s.limit.Warn(s.logger, "message rejected", "peer", p.peer, "reason", err.Error())
 			continue
 		}
 		if err != nil {
@@ -260,7 +259,7 @@ func (s *Syslog) readUDP() {
 		if len(msg) > s.cfg.MaxMessageBytes {
 			s.lm.messages.Inc()
 			s.lm.malformed.Inc()
-			s.limit.log(s.logger, "message rejected", "peer", p.peer, "reason", errTooLong.Error())
+			s.limit.Warn(s.logger, "message rejected", "peer", p.peer, "reason", errTooLong.Error())
 		} else {
 			p.message(msg)
 			p.ship()
@@ -351,7 +350,7 @@ func (p *msgParser) message(msg []byte) {
 	p.last, p.dirty = time.Now(), true
 	if err := p.parserFor(msg).Line(msg, p.n, p.emit); err != nil {
 		p.s.lm.malformed.Inc()
-		p.s.limit.log(p.s.logger, "message rejected", "peer", p.peer, "message", p.n, "reason", err.Error())
+		p.s.limit.Warn(p.s.logger, "message rejected", "peer", p.peer, "message", p.n, "reason", err.Error())
 	}
 }
 
@@ -487,26 +486,6 @@ func appName(msg []byte) []byte {
 		rest = rest[:j]
 	}
 	return rest
-}
-
-// logLimiter logs at most one message a second and counts the rest, so a
-// flood of bad messages cannot flood the log.
-type logLimiter struct {
-	next       atomic.Int64
-	suppressed atomic.Int64
-}
-
-func (l *logLimiter) log(logger *slog.Logger, msg string, args ...any) {
-	now := time.Now().UnixNano()
-	next := l.next.Load()
-	if now < next || !l.next.CompareAndSwap(next, now+int64(time.Second)) {
-		l.suppressed.Add(1)
-		return
-	}
-	if n := l.suppressed.Swap(0); n > 0 {
-		args = append(args, "suppressed", strconv.FormatInt(n, 10)+" similar messages in the last second")
-	}
-	logger.Warn(msg, args...)
 }
 
 // ServerTLS returns a TLS config for a listener from PEM files. With
