@@ -35,19 +35,21 @@ func (s *Scanner) classify(gi, gj int) (Finding, bool) {
 	var w win
 	w.d = t.d[t.gd[gi] : int(t.gd[gj])+int(t.gl[gj])]
 	w.ng = gj - gi + 1
-	for k := 0; k < w.ng; k++ {
-		w.gl[k] = t.gl[gi+k]
-		if k > 0 {
-			sp := t.sep[gi+k]
-			w.sep[k] = sp
-			switch sp {
-			case '-':
-				w.hyph = true
-			case '.':
-				w.dots = true
-			case ' ':
-				w.spaces = true
-			}
+	if gi == 0 {
+		// Whole arrays in two moves; entries past ng are never read.
+		w.gl, w.sep = t.gl, t.sep
+	} else {
+		copy(w.gl[:w.ng], t.gl[gi:])
+		copy(w.sep[1:w.ng], t.sep[gi+1:])
+	}
+	for _, sp := range w.sep[1:w.ng] {
+		switch sp {
+		case '-':
+			w.hyph = true
+		case '.':
+			w.dots = true
+		case ' ':
+			w.spaces = true
 		}
 	}
 	w.start, w.end = t.gs[gi], t.ge[gj]
@@ -178,6 +180,7 @@ var rrnWeights = [12]int{2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5}
 // rrnCheck verifies the pre-2020 check digit: (11 − Σ mod 11) mod 10 for
 // residents, (13 − Σ mod 11) mod 10 for foreigners.
 func rrnCheck(d []byte, foreign bool) bool {
+	_ = d[12] // one bounds check for the loop
 	sum := 0
 	for i, w := range rrnWeights {
 		sum += int(d[i]-'0') * w

@@ -1,7 +1,6 @@
 package pii
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"time"
 )
@@ -63,72 +62,19 @@ func (s *Scanner) scanField(m ctxMask, t Type, b []byte, fn func(Finding)) {
 	s.colCtx, s.colType = 0, ""
 }
 
-// SWAR constants: bytes are tested eight at a time.
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-	low7  = 0x7f7f7f7f7f7f7f7f
-)
-
-// hasByte flags bytes of x equal to v (the lowest flag is exact).
-func hasByte(x, v uint64) uint64 {
-	y := x ^ (ones * v)
-	return (y - ones) &^ y & highs
-}
-
-// triggers flags the bytes that can start or end a candidate: ASCII
-// digits, '@', 0xEF (full-width digits) and the last bytes of the Hangul
-// syllables 명 름 님 씨 함 that introduce names. Masked values always hold a
-// digit or '@' too; the scanner backs up over the '*' before it.
-func triggers(x uint64) uint64 {
-	// Exact "0x2f < byte < 0x3a" for bytes below 0x80.
-	t := x & low7
-	dig := (ones*(127+0x3a) - t) &^ x & (t + ones*(127-0x2f)) & highs
-	y := x ^ (ones * 0x84) // 0x84 and 0x85 in one test
-	y &^= ones
-	hn := (y - ones) &^ y & highs
-	return dig | hasByte(x, '@') | hasByte(x, 0xEF) | hn | hasByte(x, 0x98) | hasByte(x, 0xA8)
-}
-
 func (s *Scanner) scan(b []byte, fn func(Finding)) {
 	s.b, s.fn, s.lastEnd, s.ctxAt = b, fn, 0, -1
 	n := len(b)
 	i, next := 0, 0 // next: where the last handler left off
-	var prev uint64 // second-byte flags of the previous word, for pairs across words
-	for i+8 <= n {
-		// The trigger test, written out: the compiler does not inline it.
-		// Digits, '@' and 0xEF are single bytes; Hangul syllables are
-		// tested on their last two bytes, so that the common 을 (EC 9D 84)
-		// and 의 (EC 9D 98) do not stop the scan.
-		x := binary.LittleEndian.Uint64(b[i:])
-		t := x & low7
-		m := (ones*(127+0x3a) - t) &^ x & (t + ones*(127-0x2f))
-		y := x ^ (ones * 0x40)
-		m |= (y - ones) &^ y
-		y = x ^ (ones * 0xEF)
-		m |= (y - ones) &^ y
-		// Second bytes: AA (명), A6 (름), 8B (님), 94/95 (씨, 함).
-		y = x ^ (ones * 0xAA)
-		sMyeong := (y - ones) &^ y
-		y = x ^ (ones * 0xA6)
-		sMyeong |= (y - ones) &^ y
-		y = x ^ (ones * 0x8B)
-		sNim := (y - ones) &^ y
-		y = (x ^ (ones * 0x94)) &^ ones
-		sSsi := (y - ones) &^ y
-		cur := sMyeong&highs | (sNim&highs)>>1 | (sSsi&highs)>>2
-		sh := cur<<8 | prev>>56
-		prev = cur
-		// Last bytes: 84/85 (름, 명), 98 (님), A8 (씨, 함).
-		y = (x ^ (ones * 0x84)) &^ ones
-		m |= (y - ones) &^ y & sh
-		y = x ^ (ones * 0x98)
-		m |= (y - ones) &^ y & (sh << 1)
-		y = x ^ (ones * 0xA8)
-		m |= (y - ones) &^ y & (sh << 2)
-		for m &= highs; m != 0; {
+	var prev uint64 // the classes of the word before i, for syllables across words
+	for {
+		var m, c uint64
+		if i, m, c = nextTriggers(b, i, prev); m == 0 {
+			break // fewer than eight bytes left
+		}
+		for m != 0 {
 			k := i + bits.TrailingZeros64(m)>>3
-			if k >= next && trigger[b[k]] {
+			if k >= next {
 				next = s.at(k)
 			}
 			if next >= i+8 {
@@ -140,14 +86,15 @@ func (s *Scanner) scan(b []byte, fn func(Finding)) {
 				m &= m - 1
 			}
 		}
+		prev = c
 		i += 8
 		if next > i {
 			i = next
-			prev = 0 // the word before i was not loaded; a pair there was handled
+			prev = 0 // the word before i was not loaded; a syllable there was handled
 		}
 	}
 	for ; i < n; i++ {
-		if i >= next && trigger[b[i]] {
+		if i >= next && triggerAt(b, i) {
 			next = s.at(i)
 		}
 	}
@@ -170,22 +117,6 @@ func (s *Scanner) at(i int) int {
 	return s.atHangul(i)
 }
 
-var trigger = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		t[c] = isTrigger(byte(c))
-	}
-	return t
-}()
-
-func isTrigger(c byte) bool {
-	return c >= '0' && c <= '9' || c == '@' || c == 0xEF ||
-		c == 0x84 || c == 0x85 || c == 0x98 || c == 0xA8
-}
-
-func fullWidthDigit(b []byte, i int) bool {
-	return i+2 < len(b) && b[i] == 0xEF && b[i+1] == 0xBC && b[i+2] >= 0x90 && b[i+2] <= 0x99
-}
-
 // emit reports f unless it overlaps an earlier finding.
 func (s *Scanner) emit(f Finding) {
 	if f.Start < s.lastEnd || f.End <= f.Start {
@@ -193,122 +124,6 @@ func (s *Scanner) emit(f Finding) {
 	}
 	s.lastEnd = f.End
 	s.fn(f)
-}
-
-const (
-	maxDigits = 40
-	maxGroups = 8
-)
-
-// token is a run of digit groups (ASCII or full-width digits, '*' for
-// masked digits) joined by single separators: '-', '.', a space, or a
-// hyphen with spaces around it.
-type token struct {
-	start, end int
-	nd         int // digits and stars in d
-	d          [maxDigits]byte
-	ng         int
-	gd         [maxGroups]uint8 // index of the group's first digit in d
-	gl         [maxGroups]uint8 // digits in the group
-	gs, ge     [maxGroups]int   // byte offsets of the group
-	sep        [maxGroups]byte  // separator before group i: 0, '-', '.' or ' '
-	stars      int              // '*' among the digits
-	long       bool             // more digits than any identifier has
-	plus       bool             // '+' right before the token
-}
-
-// digitAt returns the digit (or '*') at b[i] and its byte length, or 0.
-func digitAt(b []byte, i int) (byte, int) {
-	c := b[i]
-	if c >= '0' && c <= '9' || c == '*' {
-		return c, 1
-	}
-	if c == 0xEF && fullWidthDigit(b, i) {
-		return '0' + b[i+2] - 0x90, 3
-	}
-	return 0, 0
-}
-
-// readToken fills s.tok from position p.
-func (s *Scanner) readToken(p int) {
-	b := s.b
-	n := len(b)
-	t := &s.tok
-	t.start, t.nd, t.ng, t.long, t.plus, t.stars = p, 0, 0, false, false, 0
-	if p > 0 && b[p-1] == '+' {
-		t.plus = true
-	} else if p > 1 && b[p-1] == ' ' && b[p-2] == '+' {
-		t.plus = true
-	}
-	var sep byte
-	nd := 0
-	for {
-		gstart, gd := p, nd
-		for p < n {
-			c, w := b[p], 1
-			if c-'0' >= 10 {
-				if c, w = digitAt(b, p); w == 0 {
-					break
-				}
-				if c == '*' {
-					t.stars++
-				}
-			}
-			if nd < maxDigits {
-				t.d[nd] = c
-				nd++
-			} else {
-				t.long = true
-			}
-			p += w
-		}
-		t.nd = nd
-		g := t.ng
-		t.gd[g], t.gl[g], t.gs[g], t.ge[g], t.sep[g] = uint8(gd), uint8(t.nd-gd), gstart, p, sep
-		t.ng++
-		if t.long {
-			// Skip the rest of an over-long run.
-			for p < n {
-				if _, w := digitAt(b, p); w > 0 {
-					p += w
-				} else {
-					break
-				}
-			}
-			break
-		}
-		// Separator.
-		q, sp := p, false
-		sep = 0
-		if q < n && b[q] == ' ' {
-			q++
-			sep, sp = ' ', true
-		}
-		if q < n && (b[q] == '-' || b[q] == '.') {
-			if b[q] == '.' && sp {
-				break
-			}
-			sep = b[q]
-			q++
-			if q < n && b[q] == ' ' && sep == '-' {
-				q++
-			}
-		} else if q+2 < n && b[q] == 0xEF && b[q+1] == 0xBC && b[q+2] == 0x8D { // full-width hyphen
-			sep = '-'
-			q += 3
-		}
-		if sep == 0 || q >= n {
-			break
-		}
-		if _, w := digitAt(b, q); w == 0 {
-			break
-		}
-		if t.ng == maxGroups || (sep == ' ' && nd >= 24) {
-			break
-		}
-		p = q
-	}
-	t.end = p
 }
 
 // Character classes, looked up in one table on hot paths.
@@ -373,17 +188,15 @@ func (s *Scanner) atDigit(i int) int {
 	}
 	// Fast path: a short number standing alone (bytes=4567, 200 OK,
 	// 2시간) is nothing, unless it may be a road or lot number.
+	l := 0 // ASCII digits at i
 	if b[i]-'0' < 10 {
-		j := i
-		for j < len(b) && b[j]-'0' < 10 {
-			j++
-		}
+		l = digitRun(b[i:])
+		j := i + l
 		// Bare runs of these lengths are nothing unless a birth label
 		// precedes six or eight digits: no identifier has 7 digits, and 9
 		// only for Seoul numbers (02…).
-		l := j - i
 		short := l < 6 || l == 7 || l == 9 && b[i] != '0' || (l == 6 || l == 8) && !s.birthLabel(i)
-		if short && (j == len(b) || shortEnd(b, j)) && !s.maybeAddressNumber(i, j) {
+		if short && (j == len(b) || shortEnd(b, i, j)) && !s.maybeAddressNumber(i, j) {
 			if j < len(b) && charClass[b[j]]&clsAlpha != 0 {
 				return skipWord(b, j)
 			}
@@ -391,8 +204,10 @@ func (s *Scanner) atDigit(i int) int {
 		}
 	}
 	// Dates and times, the most common numbers in logs and exports.
-	if end := dateTimeEnd(b, i); end > 0 && !s.birthLabel(i) {
-		return end
+	if l == 4 {
+		if end := dateTimeEnd(b, i); end > 0 && !s.birthLabel(i) {
+			return end
+		}
 	}
 	// Masked digits may come first: ******-1******.
 	st := i
@@ -445,7 +260,7 @@ func (s *Scanner) atDigit(i int) int {
 		}
 	}
 	// Address: a number after a road or lot name.
-	if t.sep[0] == 0 {
+	if s.maybeAddressNumber(i, t.ge[0]) {
 		if end, ok := s.tryAddress(i); ok {
 			return end
 		}
@@ -481,13 +296,17 @@ func dateTimeEnd(b []byte, i int) int {
 	return p
 }
 
-// shortEnd reports whether the byte after a digit run at j ends the
+// shortEnd reports whether the byte after the digit run b[i:j] ends the
 // candidate: not a separator followed by more digits, not a comma amount,
 // not a full-width digit.
-func shortEnd(b []byte, j int) bool {
+func shortEnd(b []byte, i, j int) bool {
 	c := b[j]
 	switch c {
-	case ',', 0xEF, '*', '@':
+	case ',':
+		// Only one to three digits can open a 1,234 amount (see amountEnd);
+		// after longer runs the comma separates fields, as in CSV.
+		return j-i > 3 || j+1 == len(b) || b[j+1]-'0' >= 10
+	case 0xEF, '*', '@':
 		return false
 	case '-', '.', ' ', ':', '/':
 		return j+1 == len(b) || b[j+1]-'0' >= 10 && b[j+1] != '*' && b[j+1] != 0xEF && b[j+1] != '-'
@@ -572,6 +391,15 @@ func skipWord(b []byte, i int) int {
 func (s *Scanner) windows(rtaint bool) {
 	t := &s.tok
 	last := t.ng - 1
+	if !t.spaces {
+		// One window, the whole token: the common case.
+		if !rtaint {
+			if f, ok := s.classify(0, last); ok {
+				s.emit(f)
+			}
+		}
+		return
+	}
 	for gi := 0; gi <= last; {
 		if gi > 0 && t.sep[gi] != ' ' {
 			gi++
