@@ -73,6 +73,7 @@ func (pr *Preparer) Prepare(rec *record.Record) (*Prepared, error) {
 		Entry: store.Entry{
 			ID: rec.ID, Time: rec.Time, System: rec.System, Actor: rec.Actor.ID,
 			Action: string(rec.Action), IP: rec.Origin.IP, Rows: rec.Rows(), Bytes: bytes,
+			KeyID: rec.Auth.KeyID, Device: rec.Origin.Device, Session: rec.Auth.Session,
 			SubjectCount: rec.SubjectTotal(), Subjects: refs, Canonical: canon,
 			Period: pr.cfg.Period(rec.Time),
 		},

@@ -579,6 +579,7 @@ func (v *PeriodVerifier) Finish() (*Report, error) {
 	v.checkConsistencyProofs()
 
 	claimed := map[Position]bool{}
+	var vacated []slotRef // positions whose record moved elsewhere
 	for _, m := range v.mism {
 		if m.invented {
 			v.recFinding(KindInvented, m.id, m.pos, "another record holds this position and matches the sealed hash %s; this one (hash %s) was never sealed", m.sealed, m.hash)
@@ -587,9 +588,18 @@ func (v *PeriodVerifier) Finish() (*Report, error) {
 		if p, ok := v.orphans[m.hash]; ok && p != m.pos {
 			v.recFinding(KindReordered, m.id, m.pos, "its hash is sealed at leaf %d slot %d, not here", p.Leaf, p.Slot)
 			claimed[p] = true
+			vacated = append(vacated, m)
 			continue
 		}
 		v.recFinding(KindAltered, m.id, m.pos, "stored record hashes to %s, but %s was sealed", m.hash, m.sealed)
+	}
+	// A record removed from the middle of a run shifts the ones after it:
+	// each is reordered, and the hash sealed where the removed one sat is
+	// claimed by no stored record.
+	for _, m := range vacated {
+		if !claimed[m.pos] {
+			v.recFinding(KindDeleted, "", m.pos, "no stored record for the sealed hash %s (the records after it were moved up)", m.sealed)
+		}
 	}
 	for _, m := range v.missing {
 		if claimed[m.pos] {

@@ -99,6 +99,20 @@ func (r *Record) Validate() error {
 // data silently. The error is a *FieldError whenever a field can be named.
 func Parse(line []byte) (Record, error) {
 	var r Record
+	if parseFast(line, &r) {
+		return r, r.Validate()
+	}
+	r, err := parseStd(line)
+	if err != nil {
+		return r, err
+	}
+	return r, r.Validate()
+}
+
+// parseStd decodes line with encoding/json: the reference the fast path
+// agrees with, and the source of every decoding error message.
+func parseStd(line []byte) (Record, error) {
+	var r Record
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
@@ -107,7 +121,7 @@ func Parse(line []byte) (Record, error) {
 	if dec.More() {
 		return r, &FieldError{Field: "(line)", Reason: "more than one JSON value on the line"}
 	}
-	return r, r.Validate()
+	return r, nil
 }
 
 // decodeError turns encoding/json's errors into field errors.

@@ -32,8 +32,11 @@ type Entry struct {
 	Actor        string
 	Action       string
 	IP           string
-	Rows         int64 // -1 when unknown
-	Bytes        int64 // -1 when unknown
+	KeyID        string // auth.key_id
+	Device       string // origin.device
+	Session      string // auth.session
+	Rows         int64  // -1 when unknown
+	Bytes        int64  // -1 when unknown
 	SubjectCount int64
 	Subjects     []SubjectRef
 	Canonical    []byte
@@ -49,7 +52,7 @@ type SubjectRef struct {
 
 // Stored is a record as read back.
 type Stored struct {
-	Seq       int64
+	Seq       int64 // the store's own key of the record; larger is stored later
 	ID        string
 	Time      time.Time
 	System    string
@@ -60,8 +63,14 @@ type Stored struct {
 	// Deleted marks the tombstone of a record deleted by retention: its
 	// canonical bytes are gone, Hash is what was sealed.
 	Deleted bool
-	Hash    record.Hash
+	// Hash is, in what Scan yields, the SHA-256 of Canonical computed as it
+	// was read, or a tombstone's kept hash; elsewhere only a tombstone's.
+	Hash record.Hash
 }
+
+// ErrUnreadable is wrapped by the errors Scan yields for stored records it
+// cannot read back (damaged or altered storage). Scan goes on after them.
+var ErrUnreadable = errors.New("stored records unreadable")
 
 // SealRef says where the record's hash was sealed: the ordinal of the hash
 // among those sealed for Period in ingest batch Batch.
@@ -118,7 +127,10 @@ type Store interface {
 	SealPositions(ctx context.Context, batch int64, period string) ([]byte, error)
 	// Scan yields every stored record and every tombstone in seal order
 	// (batch, period, ordinal): what verification walks. Only Seq, ID,
-	// Canonical, Seal, Deleted and Hash are filled.
+	// Canonical, Seal, Deleted and Hash are filled. An error wrapping
+	// ErrUnreadable comes with the Stored of the record it concerns, ID and
+	// Seal filled when they could still be read; Scan then goes on. Any
+	// other error ends it.
 	Scan(ctx context.Context) iter.Seq2[Stored, error]
 	Close() error
 }

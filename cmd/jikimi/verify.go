@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -11,8 +12,8 @@ import (
 	"time"
 
 	"github.com/jikimi/jikimi/ledger"
-	"github.com/jikimi/jikimi/record"
 	"github.com/jikimi/jikimi/report"
+	"github.com/jikimi/jikimi/store"
 )
 
 // verifyResult is what `jikimi verify --json` prints.
@@ -84,6 +85,11 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// kindUnreadable is the finding for stored records the store cannot read
+// back (their block or frame fails to decode): storage was damaged or
+// edited below the record level.
+const kindUnreadable = "unreadable"
+
 // verifyAll walks every stored record in seal order, feeding each period's
 // verifier, then finishes every period the store or the ledger knows.
 func verifyAll(ctx context.Context, e *env, a *app, l *ledger.Ledger, vo ledger.VerifyOptions, quiet bool) (*verifyResult, error) {
@@ -121,36 +127,59 @@ func verifyAll(ctx context.Context, e *env, a *app, l *ledger.Ledger, vo ledger.
 		cache    []ledger.Position
 		res      verifyResult
 	)
-	for r, err := range a.store.Scan(ctx) {
-		if err != nil {
-			return nil, err
-		}
-		res.Records++
-		if res.Records%100000 == 0 {
-			prog.add(100000)
-		}
-		v, err := verifier(r.Seal.Period)
-		if err != nil {
-			return nil, err
-		}
-		if k := (key{r.Seal.Batch, r.Seal.Period}); k != cacheKey {
+	// positions returns the seal positions of a record's batch and period
+	// (nil when never sealed: reported as invented below).
+	positions := func(ref store.SealRef) ([]ledger.Position, error) {
+		if k := (key{ref.Batch, ref.Period}); k != cacheKey {
 			cacheKey = k
 			raw, err := a.store.SealPositions(ctx, k.batch, k.period)
 			if err != nil {
-				cache = nil // never sealed: reported below
+				cache = nil
 			} else if cache, err = decodePositions(k.period, raw); err != nil {
 				return nil, fmt.Errorf("batch %d: %w", k.batch, err)
 			}
 		}
+		return cache, nil
+	}
+	for r, err := range a.store.Scan(ctx) {
+		unreadable := errors.Is(err, store.ErrUnreadable)
+		if err != nil && !unreadable {
+			return nil, err
+		}
+		if !unreadable {
+			res.Records++
+			if res.Records%100000 == 0 {
+				prog.add(100000)
+			}
+		}
+		if unreadable {
+			// The store names what it could not read; the ledger then names
+			// each sealed slot left without its record.
+			res.Findings = append(res.Findings, ledger.Finding{Kind: kindUnreadable, Period: r.Seal.Period, RecordID: r.ID, Slot: -1, Detail: err.Error()})
+			if r.ID == "" || r.Seal.Period == "" {
+				continue
+			}
+		}
+		v, err2 := verifier(r.Seal.Period)
+		if err2 != nil {
+			return nil, err2
+		}
+		pos, err2 := positions(r.Seal)
+		if err2 != nil {
+			return nil, err2
+		}
+		sealed := r.Seal.Ord < len(pos)
 		switch {
-		case r.Deleted && r.Seal.Ord < len(cache):
-			v.Deleted(r.ID, cache[r.Seal.Ord], r.Hash)
-		case r.Deleted:
+		case unreadable:
+			if sealed {
+				v.Missing(r.ID, pos[r.Seal.Ord])
+			}
+		case r.Deleted && sealed:
+			v.Deleted(r.ID, pos[r.Seal.Ord], r.Hash)
+		case !sealed:
 			v.Unsealed(r.ID, r.Hash)
-		case r.Seal.Ord >= len(cache):
-			v.Unsealed(r.ID, record.HashOf(r.Canonical))
 		default:
-			v.Add(r.ID, cache[r.Seal.Ord], record.HashOf(r.Canonical))
+			v.Add(r.ID, pos[r.Seal.Ord], r.Hash)
 		}
 	}
 	names := make([]string, 0, len(verifiers))

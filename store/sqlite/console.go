@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,9 +18,9 @@ import (
 )
 
 // This file holds the read methods of the web console and the review
-// report. None of them scans every record: the activity counts are read
-// incrementally by ingest batch (see HourlyCounts) and the report's
-// per-period figures are key ranges of the time-ordered table.
+// report. None of them reads every record: the activity counts are read
+// incrementally by ingest batch (see HourlyCounts), and the report's
+// per-period figures read the heads of the blocks of the period.
 
 // AlertFilter selects alerts for the console. Zero fields do not filter.
 type AlertFilter struct {
@@ -141,37 +143,42 @@ type HourCount struct {
 // HourlyCounts returns the records per system and hour of the ingest
 // batches after afterBatch, and the last batch counted. Calling it again
 // with that batch returns only what arrived since: the caller keeps the
-// running sums. Batches commit one at a time in number order, so every
-// batch up to the last one seen is complete. The first call (afterBatch
-// 0) reads the whole table once; later calls use the seal index.
+// running sums. A batch's blocks become visible together, so every batch
+// up to the last one seen is complete. Only the blocks' heads are read.
 func (s *DB) HourlyCounts(ctx context.Context, afterBatch int64) ([]HourCount, int64, error) {
-	var upTo int64
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seal_batch),0) FROM records`).Scan(&upTo); err != nil {
-		return nil, 0, err
-	}
-	if upTo <= afterBatch {
+	blocks := s.snapshot()
+	if len(blocks) == 0 || blocks[len(blocks)-1].batch <= afterBatch {
 		return nil, afterBatch, nil
 	}
-	q := `SELECT system, time / 3600000000000, count(*) FROM records WHERE seal_batch > ? AND seal_batch <= ? GROUP BY 1, 2`
-	if afterBatch == 0 {
-		// The unary + keeps the planner off the seal index: a full scan in
-		// table order is cheaper than an index walk over every row.
-		q = `SELECT system, time / 3600000000000, count(*) FROM records WHERE +seal_batch > ? AND +seal_batch <= ? GROUP BY 1, 2`
+	upTo := blocks[len(blocks)-1].batch
+	first := firstAfter(blocks, func(m *blockMeta) bool { return m.batch > afterBatch })
+	type key struct {
+		system uint32
+		hour   int64
 	}
-	rows, err := s.db.QueryContext(ctx, q, afterBatch, upTo)
+	counts := map[key]int64{}
+	var order []key
+	nums := make([]uint32, 0, len(blocks)-first)
+	for num := first + 1; num <= len(blocks); num++ {
+		nums = append(nums, uint32(num))
+	}
+	f := filter{from: math.MinInt64, to: math.MaxInt64}
+	err := s.each(ctx, &f, nums, 0, func(l *loaded, i int) error {
+		k := key{l.head.Systems[i], l.head.Times[i] / int64(time.Hour)}
+		if _, ok := counts[k]; !ok {
+			order = append(order, k)
+		}
+		counts[k]++
+		return nil
+	})
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []HourCount
-	for rows.Next() {
-		var sys, h, n int64
-		if err := rows.Scan(&sys, &h, &n); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, HourCount{System: s.nameOf(sys), Hour: h, N: n})
+	out := make([]HourCount, len(order))
+	for i, k := range order {
+		out[i] = HourCount{System: s.nameOf(k.system), Hour: k.hour, N: counts[k]}
 	}
-	return out, upTo, rows.Err()
+	return out, upTo, nil
 }
 
 // SealedSubject returns the sealed identifier of a pseudonym (for
@@ -200,52 +207,74 @@ type SystemActivity struct {
 }
 
 // PeriodActivity returns records and distinct actors per system with time
-// in [from, to): one range scan of the time-ordered key.
+// in [from, to), from the heads of the blocks whose time range meets it.
 func (s *DB) PeriodActivity(ctx context.Context, from, to time.Time) ([]SystemActivity, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT system, count(*), count(DISTINCT actor) FROM records
-		WHERE seq >= ? AND seq < ? AND time >= ? AND time < ? GROUP BY system`,
-		seqBound(from), seqBound(to.Add(time.Millisecond-1)), from.UnixNano(), to.UnixNano())
+	f := s.resolve(store.Query{From: from, To: to})
+	nums, err := s.candidates(ctx, &f, s.snapshot())
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []SystemActivity
-	for rows.Next() {
-		var sys int64
-		var a SystemActivity
-		if err := rows.Scan(&sys, &a.Records, &a.People); err != nil {
-			return nil, err
+	records := map[uint32]int64{}
+	people := map[uint32]map[uint32]bool{}
+	err = s.each(ctx, &f, nums, 0, func(l *loaded, i int) error {
+		sys := l.head.Systems[i]
+		records[sys]++
+		if people[sys] == nil {
+			people[sys] = map[uint32]bool{}
 		}
-		a.System = s.nameOf(sys)
-		out = append(out, a)
+		people[sys][l.head.Actors[i]] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	var out []SystemActivity
+	for sys, n := range records {
+		out = append(out, SystemActivity{System: s.nameOf(sys), Records: n, People: int64(len(people[sys]))})
+	}
+	slices.SortFunc(out, func(a, b SystemActivity) int { return strings.Compare(a.System, b.System) })
+	return out, nil
 }
 
 // PeriodExports calls fn with every export, download and print record with
 // time in [from, to), oldest first.
 func (s *DB) PeriodExports(ctx context.Context, from, to time.Time, fn func(*record.Record) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT canon FROM records
-		WHERE seq >= ? AND seq < ? AND time >= ? AND time < ? AND action IN ('export','download','print') ORDER BY seq`,
-		seqBound(from), seqBound(to.Add(time.Millisecond-1)), from.UnixNano(), to.UnixNano())
+	var found []hit
+	blocks := s.snapshot()
+	for _, action := range []string{"export", "download", "print"} {
+		f := s.resolve(store.Query{Action: action, From: from, To: to})
+		nums, err := s.candidates(ctx, &f, blocks)
+		if err != nil {
+			return err
+		}
+		err = s.each(ctx, &f, nums, 0, func(l *loaded, i int) error {
+			found = append(found, hit{l.head.Times[i], seqOf(l.num, i)})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(found, func(a, b hit) int {
+		if newer(a, b) {
+			return 1
+		}
+		return -1
+	})
+	recs, err := s.readHits(ctx, found, blocks)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var canon []byte
-		if err := rows.Scan(&canon); err != nil {
-			return err
-		}
-		r, err := record.Parse(canon)
+	for _, st := range recs {
+		r, err := record.Parse(st.Canonical)
 		if err != nil {
-			return err
+			return fmt.Errorf("record %s: %w", st.ID, err)
 		}
 		if err := fn(&r); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // RuleCount is how many alerts a rule raised on a system.

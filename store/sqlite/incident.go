@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/jikimi/jikimi/breach"
 	"github.com/jikimi/jikimi/store"
 )
@@ -55,67 +57,61 @@ func (s *DB) ensureIncidents(ctx context.Context) error {
 // code in this file. Creating twice is harmless (IF NOT EXISTS).
 var incidentsReady sync.Map
 
-// ImpactRows calls fn for each record matching q and f, oldest first. The
-// indexed conditions of q narrow the scan; key id, device and session are
-// compared by SQLite's json_extract on the canonical JSON (only when given).
-// Listed subjects, PII counts and result status are read from the canonical
-// bytes in Go (canonExtras), parsing only the small parts present.
-func (s *DB) ImpactRows(ctx context.Context, q store.Query, f breach.Filter, fn func(*breach.Row) error) error {
-	where, args, ok := s.where(q)
-	if !ok {
-		return nil
-	}
-	var conds []string
-	for _, c := range []struct{ path, v string }{{"$.auth.key_id", f.KeyID}, {"$.origin.device", f.Device}, {"$.auth.session", f.Session}} {
-		if c.v != "" {
-			// canon is a BLOB: SQLite would read a BLOB as JSONB, so cast.
-			conds, args = append(conds, "json_extract(CAST(canon AS TEXT), '"+c.path+"') = ?"), append(args, c.v)
+// ImpactRows calls fn for each record matching q and f, in storage order.
+// Key id, device, session and record ids are terms of the index like
+// actor and address, so every scope reads only the blocks that hold it.
+// Listed subjects, PII counts and result status are read from the
+// canonical bytes (canonExtras), parsing only the small parts present.
+func (s *DB) ImpactRows(ctx context.Context, q store.Query, bf breach.Filter, fn func(*breach.Row) error) error {
+	f := s.resolve(q)
+	f.hashed(termKeyID, bf.KeyID, &f.keyID)
+	f.hashed(termDevice, bf.Device, &f.device)
+	f.hashed(termSession, bf.Session, &f.session)
+	blocks := s.snapshot()
+	var nums []uint32
+	if bf.IDs != nil {
+		f.ids = map[string]bool{}
+		keys := make([]uint64, len(bf.IDs))
+		for i, id := range bf.IDs {
+			f.ids[id] = true
+			keys[i] = hashTermString(termID, id)
 		}
-	}
-	if f.IDs != nil {
-		if len(f.IDs) == 0 {
-			return nil
+		cand, err := s.idBlocks(ctx, keys)
+		if err != nil {
+			return err
 		}
-		conds = append(conds, "id IN ("+placeholders(len(f.IDs))+")")
-		for _, id := range f.IDs {
-			args = append(args, id)
+		for _, bs := range cand {
+			nums = append(nums, bs...)
 		}
+		slices.Sort(nums)
+		nums = slices.Compact(nums)
 	}
-	for _, c := range conds {
-		if where == "" {
-			where = " WHERE " + c
-		} else {
-			where += " AND " + c
-		}
-	}
-	query := `SELECT id, time, system, actor, subject_count, subjects, canon FROM records` + where + ` ORDER BY seq`
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	cands, err := s.candidates(ctx, &f, blocks)
 	if err != nil {
 		return fmt.Errorf("impact: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r breach.Row
-		var t, sys, act int64
-		var bm, canon []byte
-		if err := rows.Scan(&r.ID, &t, &sys, &act, &r.SubjectCount, &bm, &canon); err != nil {
-			return err
-		}
-		r.Time = time.Unix(0, t)
-		r.System, r.Actor = s.nameOf(sys), s.nameOf(act)
+	if bf.IDs != nil {
+		cands = intersect(nums, cands)
+	}
+	return s.each(ctx, &f, cands, partCols|partCanon, func(l *loaded, i int) error {
+		r := breach.Row{ID: string(l.cols.ID(i)), Time: time.Unix(0, l.head.Times[i]), SubjectCount: l.cols.SubjectCount[i]}
+		r.System, r.Actor = s.nameOf(l.head.Systems[i]), s.nameOf(l.head.Actors[i])
+		bm := l.cols.Subjects(i)
 		if bm != nil {
-			if r.Subjects, err = decodeBitmap(bm); err != nil {
+			r.Subjects = roaring.New()
+			if _, err := r.Subjects.ReadFrom(bytes.NewReader(bm)); err != nil {
 				return fmt.Errorf("record %s: subject set: %w", r.ID, err)
 			}
+		}
+		canon, err := l.canon.Get(i)
+		if err != nil {
+			return fmt.Errorf("record %s: %w", r.ID, err)
 		}
 		if err := canonExtras(canon, &r, bm != nil); err != nil {
 			return fmt.Errorf("record %s: %w", r.ID, err)
 		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+		return fn(&r)
+	})
 }
 
 // CreateIncident stores a new incident and its legal hold in one

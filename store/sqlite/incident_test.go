@@ -114,6 +114,7 @@ func TestImpactRowsFiltersOnCanonicalFields(t *testing.T) {
 			r.Subjects[j] = p.String()
 		}
 		es = append(es, store.Entry{ID: r.ID, Time: r.Time, System: r.System, Actor: "u", Action: "view", Rows: -1, Bytes: -1,
+			KeyID: r.Auth.KeyID, Device: r.Origin.Device, Session: r.Auth.Session,
 			SubjectCount: r.SubjectTotal(), Subjects: refs, Canonical: r.AppendCanonical(nil), Period: "2026-09"})
 	}
 	if _, err := tx.Insert(es); err != nil {

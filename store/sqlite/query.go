@@ -1,13 +1,16 @@
 package sqlite
 
 import (
+	"bytes"
+	"cmp"
+	"container/heap"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
-	"strings"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -15,143 +18,396 @@ import (
 	"github.com/jikimi/jikimi/store"
 )
 
-// where builds the WHERE clause of q. ok is false when q names an actor,
-// system or subject that was never stored, so nothing can match.
-func (s *DB) where(q store.Query) (clause string, args []any, ok bool) {
-	var conds []string
-	if q.Actor != "" {
-		n, found := s.nameNum(kindActor, q.Actor)
-		if !found {
-			return "", nil, false
-		}
-		conds, args = append(conds, "actor = ?"), append(args, n)
-	}
-	if q.System != "" {
-		n, found := s.nameNum(kindSystem, q.System)
-		if !found {
-			return "", nil, false
-		}
-		conds, args = append(conds, "system = ?"), append(args, n)
-	}
-	if q.Action != "" {
-		conds, args = append(conds, "action = ?"), append(args, q.Action)
-	}
-	if q.IP != "" {
-		conds, args = append(conds, "ip = ?"), append(args, q.IP)
-	}
-	if q.Subject != nil {
-		n, found := s.subjectNum(*q.Subject)
-		if !found {
-			return "", nil, false
-		}
-		conds, args = append(conds, "seq IN (SELECT seq FROM postings WHERE subject = ?)"), append(args, int64(n))
-	}
-	// The key range narrows the scan; the time condition makes it exact.
+// filter is a query resolved against the dictionaries: what candidate
+// blocks are looked up by, and what each record must match exactly.
+type filter struct {
+	from, to              int64  // unix nanoseconds, [from, to)
+	actor, system, action uint32 // 0: any (dictionary numbers start at 1)
+	subject               uint32 // 0: any
+	ip, keyID             []byte // nil: any
+	device, session       []byte
+	ids                   map[string]bool // nil: any
+	keys                  []uint64        // term keys every match has
+	none                  bool            // nothing can match
+}
+
+// resolve turns q into a filter.
+func (s *DB) resolve(q store.Query) filter {
+	f := filter{from: math.MinInt64, to: math.MaxInt64}
 	if !q.From.IsZero() {
-		conds, args = append(conds, "seq >= ? AND time >= ?"), append(args, seqBound(q.From), q.From.UnixNano())
+		f.from = q.From.UnixNano()
 	}
 	if !q.To.IsZero() {
-		conds, args = append(conds, "seq < ? AND time < ?"), append(args, seqBound(q.To.Add(time.Millisecond-1)), q.To.UnixNano())
+		f.to = q.To.UnixNano()
 	}
-	if len(conds) == 0 {
-		return "", nil, true
+	name := func(kind, termKind int, v string, dst *uint32) {
+		if v == "" {
+			return
+		}
+		n, ok := s.nameNum(kind, v)
+		if !ok {
+			f.none = true
+			return
+		}
+		*dst = n
+		f.keys = append(f.keys, termKey(termKind, uint64(n)))
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args, true
+	name(kindActor, termActor, q.Actor, &f.actor)
+	name(kindSystem, termSystem, q.System, &f.system)
+	name(kindAction, termAction, q.Action, &f.action)
+	if q.IP != "" {
+		f.ip = []byte(q.IP)
+		f.keys = append(f.keys, hashTermString(termIP, q.IP))
+	}
+	if q.Subject != nil {
+		n, ok := s.subjectNum(*q.Subject)
+		if !ok {
+			f.none = true
+		}
+		f.subject = n
+		f.keys = append(f.keys, termKey(termSubject, uint64(n)))
+	}
+	return f
 }
 
-const storedCols = `seq, id, time, system, actor, action, canon, seal_batch, seal_period, seal_ord`
-
-func (s *DB) scanStored(rows *sql.Rows) (store.Stored, error) {
-	var r store.Stored
-	var t, sys, act int64
-	err := rows.Scan(&r.Seq, &r.ID, &t, &sys, &act, &r.Action, &r.Canonical, &r.Seal.Batch, &r.Seal.Period, &r.Seal.Ord)
-	r.Time = time.Unix(0, t)
-	r.System, r.Actor = s.nameOf(sys), s.nameOf(act)
-	return r, err
+// hashed adds an exact string condition on a cols field and its term key.
+func (f *filter) hashed(kind int, v string, dst *[]byte) {
+	if v != "" {
+		*dst = []byte(v)
+		f.keys = append(f.keys, hashTermString(kind, v))
+	}
 }
 
-// Records returns the records that match q, newest first.
-func (s *DB) Records(ctx context.Context, q store.Query) ([]store.Stored, error) {
-	where, args, ok := s.where(q)
-	if !ok {
+// parts is what must be read of a candidate block to match f.
+func (f *filter) parts() parts {
+	if f.ip != nil || f.keyID != nil || f.device != nil || f.session != nil || f.ids != nil || f.subject != 0 {
+		return partHead | partCols
+	}
+	return partHead
+}
+
+// timeOnly reports whether f selects by time alone: then a block wholly
+// inside the range counts whole.
+func (f *filter) timeOnly() bool {
+	return f.parts() == partHead && f.actor == 0 && f.system == 0 && f.action == 0
+}
+
+// match reports whether record i of l matches f.
+func (f *filter) match(l *loaded, i int) (bool, error) {
+	h := &l.head
+	t := h.Times[i]
+	switch {
+	case h.Deleted(i), t < f.from, t >= f.to,
+		f.actor != 0 && h.Actors[i] != f.actor,
+		f.system != 0 && h.Systems[i] != f.system,
+		f.action != 0 && h.Actions[i] != f.action:
+		return false, nil
+	}
+	if l.has&partCols == 0 {
+		return true, nil
+	}
+	c := &l.cols
+	for _, sv := range [...]struct{ want, got []byte }{{f.ip, c.IP(i)}, {f.keyID, c.KeyID(i)}, {f.device, c.Device(i)}, {f.session, c.Session(i)}} {
+		if sv.want != nil && !bytes.Equal(sv.want, sv.got) {
+			return false, nil
+		}
+	}
+	if f.ids != nil && !f.ids[string(c.ID(i))] {
+		return false, nil
+	}
+	if f.subject != 0 {
+		b := c.Subjects(i)
+		if b == nil {
+			return false, nil
+		}
+		bm := roaring.New()
+		if _, err := bm.FromUnsafeBytes(b); err != nil {
+			return false, fmt.Errorf("block %d record %s: subject set: %w", l.num, c.ID(i), err)
+		}
+		return bm.Contains(f.subject), nil
+	}
+	return true, nil
+}
+
+// candidates returns the blocks that may hold matches of f, ascending:
+// those every term of f points to, whose time range meets f's and that
+// still hold live records.
+func (s *DB) candidates(ctx context.Context, f *filter, blocks []blockMeta) ([]uint32, error) {
+	if f.none {
 		return nil, nil
 	}
-	query := `SELECT ` + storedCols + ` FROM records` + where + ` ORDER BY seq DESC`
-	if q.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	var out []uint32
+	if len(f.keys) == 0 {
+		for i := range blocks {
+			out = append(out, uint32(i+1))
+		}
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search records: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Stored
-	for rows.Next() {
-		r, err := s.scanStored(rows)
+	for k, key := range f.keys {
+		list, err := s.postings(ctx, key)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		if k == 0 {
+			out = list
+			continue
+		}
+		out = intersect(out, list)
 	}
-	return out, rows.Err()
+	return slices.DeleteFunc(out, func(num uint32) bool {
+		if int(num) > len(blocks) {
+			return true // committed after the snapshot
+		}
+		m := &blocks[num-1]
+		return m.live == 0 || !m.overlaps(f.from, f.to)
+	}), nil
+}
+
+// intersect returns the blocks in both ascending lists, in a's storage.
+func intersect(a, b []uint32) []uint32 {
+	out := a[:0]
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// each calls fn for every record matching f in the given blocks, in
+// block order and record order within each block.
+func (s *DB) each(ctx context.Context, f *filter, nums []uint32, p parts, fn func(l *loaded, i int) error) error {
+	br := s.newBlockReader()
+	defer br.close()
+	var l loaded
+	for _, num := range nums {
+		if err := br.read(ctx, num, p|f.parts(), &l); err != nil {
+			return err
+		}
+		for i := range l.head.N {
+			ok, err := f.match(&l, i)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := fn(&l, i); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// seqOf is a record's storage key: its block and its place in it.
+func seqOf(num uint32, i int) int64 { return int64(num)<<16 | int64(i) }
+
+// stored builds the Stored of record i of l (head, cols and canon read).
+func (s *DB) stored(l *loaded, i int, blocks []blockMeta) (store.Stored, error) {
+	m := &blocks[l.num-1]
+	r := store.Stored{
+		Seq:  seqOf(l.num, i),
+		ID:   string(l.cols.ID(i)),
+		Time: time.Unix(0, l.head.Times[i]),
+		Seal: store.SealRef{Batch: m.batch, Period: s.periodName(m.period), Ord: int(m.firstOrd) + i},
+	}
+	s.mu.RLock()
+	r.System, r.Actor, r.Action = s.nameLocked(l.head.Systems[i]), s.nameLocked(l.head.Actors[i]), s.nameLocked(l.head.Actions[i])
+	s.mu.RUnlock()
+	if l.head.Deleted(i) {
+		r.Deleted = true
+		r.Hash, _, _ = l.cols.Tombstone(i)
+		return r, nil
+	}
+	canon, err := l.canon.Get(i)
+	if err != nil {
+		return r, fmt.Errorf("block %d record %s: %w", l.num, r.ID, err)
+	}
+	r.Canonical = bytes.Clone(canon)
+	return r, nil
+}
+
+func (s *DB) periodName(n uint16) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.periods[n]
+}
+
+// hit is a matching record's place, ordered newest first by (time, seq).
+type hit struct {
+	t   int64
+	seq int64
+}
+
+func newer(a, b hit) bool { return a.t > b.t || a.t == b.t && a.seq > b.seq }
+
+// hits is a min-heap of the newest hits found so far: its root is the
+// oldest kept.
+type hits []hit
+
+func (h hits) Len() int           { return len(h) }
+func (h hits) Less(i, j int) bool { return newer(h[j], h[i]) }
+func (h hits) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *hits) Push(x any)        { *h = append(*h, x.(hit)) }
+func (h *hits) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Records returns the records that match q, newest first (by time, then
+// storage order).
+func (s *DB) Records(ctx context.Context, q store.Query) ([]store.Stored, error) {
+	f := s.resolve(q)
+	blocks := s.snapshot()
+	nums, err := s.candidates(ctx, &f, blocks)
+	if err != nil {
+		return nil, fmt.Errorf("search records: %w", err)
+	}
+	// Newest blocks first, so that with a limit the search stops as soon
+	// as no remaining block can hold a newer match than those kept.
+	slices.SortFunc(nums, func(a, b uint32) int { return cmp.Compare(blocks[b-1].tmax, blocks[a-1].tmax) })
+	var found hits
+	br := s.newBlockReader()
+	defer br.close()
+	var l loaded
+	for _, num := range nums {
+		if q.Limit > 0 && len(found) == q.Limit && blocks[num-1].tmax < found[0].t {
+			break
+		}
+		if err := br.read(ctx, num, f.parts(), &l); err != nil {
+			return nil, err
+		}
+		for i := range l.head.N {
+			ok, err := f.match(&l, i)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			h := hit{l.head.Times[i], seqOf(num, i)}
+			switch {
+			case q.Limit <= 0 || len(found) < q.Limit:
+				heap.Push(&found, h)
+			case newer(h, found[0]):
+				found[0] = h
+				heap.Fix(&found, 0)
+			}
+		}
+	}
+	slices.SortFunc(found, func(a, b hit) int {
+		if newer(a, b) {
+			return -1
+		}
+		return 1
+	})
+	return s.readHits(ctx, found, blocks)
+}
+
+// readHits reads the records at hits (block by block), in the hits' order.
+func (s *DB) readHits(ctx context.Context, found []hit, blocks []blockMeta) ([]store.Stored, error) {
+	order := make([]int, len(found))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(found[a].seq, found[b].seq) })
+	out := make([]store.Stored, len(found))
+	br := s.newBlockReader()
+	defer br.close()
+	var l loaded
+	for _, k := range order {
+		num, i := uint32(found[k].seq>>16), int(found[k].seq&0xffff)
+		if l.has == 0 || l.num != num {
+			if err := br.read(ctx, num, partCols|partCanon, &l); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if out[k], err = s.stored(&l, i, blocks); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Count returns how many records match q.
 func (s *DB) Count(ctx context.Context, q store.Query) (int64, error) {
-	where, args, ok := s.where(q)
-	if !ok {
-		return 0, nil
+	f := s.resolve(q)
+	blocks := s.snapshot()
+	nums, err := s.candidates(ctx, &f, blocks)
+	if err != nil {
+		return 0, err
 	}
 	var n int64
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM records`+where, args...).Scan(&n)
+	if f.timeOnly() {
+		// Blocks wholly inside the range count whole, without a read.
+		nums = slices.DeleteFunc(nums, func(num uint32) bool {
+			m := &blocks[num-1]
+			if m.tmin >= f.from && m.tmax < f.to {
+				n += int64(m.live)
+				return true
+			}
+			return false
+		})
+	}
+	err = s.each(ctx, &f, nums, 0, func(*loaded, int) error { n++; return nil })
 	return n, err
 }
 
 // Record returns the record with id.
 func (s *DB) Record(ctx context.Context, id string) (store.Stored, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+storedCols+` FROM records WHERE id = ?`, id)
+	key := hashTermString(termID, id)
+	cand, err := s.idBlocks(ctx, []uint64{key})
 	if err != nil {
 		return store.Stored{}, err
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return store.Stored{}, err
-		}
+	nums := slices.Sorted(slices.Values(cand[key]))
+	f := filter{from: math.MinInt64, to: math.MaxInt64, ids: map[string]bool{id: true}}
+	blocks := s.snapshot()
+	var out *store.Stored
+	err = s.each(ctx, &f, slices.Compact(nums), partCanon, func(l *loaded, i int) error {
+		r, err := s.stored(l, i, blocks)
+		out = &r
+		return err
+	})
+	if err != nil {
+		return store.Stored{}, err
+	}
+	if out == nil {
 		return store.Stored{}, fmt.Errorf("record %q: %w", id, store.ErrNotFound)
 	}
-	return s.scanStored(rows)
+	return *out, nil
 }
 
 // SubjectSet returns the union of the subject sets of the records matching q.
 func (s *DB) SubjectSet(ctx context.Context, q store.Query) (*roaring.Bitmap, error) {
-	where, args, ok := s.where(q)
-	if !ok {
-		return roaring.New(), nil
-	}
-	if where == "" {
-		where = " WHERE subjects IS NOT NULL"
-	} else {
-		where += " AND subjects IS NOT NULL"
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT subjects FROM records`+where, args...)
+	f := s.resolve(q)
+	nums, err := s.candidates(ctx, &f, s.snapshot())
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var sets []*roaring.Bitmap
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
+	err = s.each(ctx, &f, nums, partCols, func(l *loaded, i int) error {
+		b := l.cols.Subjects(i)
+		if b == nil {
+			return nil
 		}
-		bm, err := decodeBitmap(b)
-		if err != nil {
-			return nil, fmt.Errorf("subject set: %w", err)
+		bm := roaring.New()
+		if _, err := bm.ReadFrom(bytes.NewReader(b)); err != nil {
+			return fmt.Errorf("block %d: subject set: %w", l.num, err)
 		}
 		sets = append(sets, bm)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return roaring.FastOr(sets...), nil
@@ -197,8 +453,10 @@ func (s *DB) Unsealed(ctx context.Context) ([]store.UnsealedBatch, error) {
 	s.writeMu.Lock()
 	from := s.sealedBatch
 	s.writeMu.Unlock()
+	blocks := s.snapshot()
+	first := firstAfter(blocks, func(m *blockMeta) bool { return m.batch > from })
 	var out []store.UnsealedBatch
-	for r, err := range s.scan(ctx, `WHERE seal_batch > ?`, from) {
+	for r, err := range s.scan(ctx, blocks, uint32(first)+1) {
 		if err != nil {
 			return nil, err
 		}
@@ -210,28 +468,35 @@ func (s *DB) Unsealed(ctx context.Context) ([]store.UnsealedBatch, error) {
 	return out, nil
 }
 
+// firstAfter returns the index of the first block for which after holds:
+// after must be false, then true, along the blocks (batch or time order).
+func firstAfter(blocks []blockMeta, after func(*blockMeta) bool) int {
+	i, _ := slices.BinarySearchFunc(blocks, true, func(m blockMeta, _ bool) int {
+		if after(&m) {
+			return 1
+		}
+		return -1
+	})
+	return i
+}
+
 // SetSeals records a batch's seal positions and that every batch up to it
 // is sealed (the pipeline seals batches in order).
 func (s *DB) SetSeals(ctx context.Context, batch int64, positions map[string][]byte) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	sqlTx, err := s.db.BeginTx(ctx, nil)
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		for period, pos := range positions {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO seals (batch, period, positions) VALUES (?, ?, ?)`, batch, period, pos); err != nil {
+				return fmt.Errorf("record seal: %w", err)
+			}
+		}
+		return setMeta(ctx, tx, "sealed_batch", batch)
+	})
 	if err != nil {
 		return err
 	}
-	defer sqlTx.Rollback()
-	for period, pos := range positions {
-		if _, err := sqlTx.ExecContext(ctx, `INSERT OR REPLACE INTO seals (batch, period, positions) VALUES (?, ?, ?)`, batch, period, pos); err != nil {
-			return fmt.Errorf("record seal: %w", err)
-		}
-	}
-	if _, err := sqlTx.ExecContext(ctx, `INSERT OR REPLACE INTO meta (key, value) VALUES ('sealed_batch', ?)`, batch); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return err
-	}
+	s.writeMu.Lock()
 	s.sealedBatch = max(s.sealedBatch, batch)
+	s.writeMu.Unlock()
 	return nil
 }
 
@@ -243,38 +508,4 @@ func (s *DB) SealPositions(ctx context.Context, batch int64, period string) ([]b
 		return nil, fmt.Errorf("seal of batch %d period %s: %w", batch, period, store.ErrNotFound)
 	}
 	return pos, err
-}
-
-// Scan yields every stored record in seal order.
-func (s *DB) Scan(ctx context.Context) iter.Seq2[store.Stored, error] {
-	return s.scan(ctx, "")
-}
-
-// scan yields records and tombstones in seal order with only what sealing
-// and verification need (id, canonical bytes, seal, tombstone hash): every
-// column read costs, and verification reads every record.
-func (s *DB) scan(ctx context.Context, where string, args ...any) iter.Seq2[store.Stored, error] {
-	return func(yield func(store.Stored, error) bool) {
-		q := `SELECT seq, id, canon, seal_batch, seal_period, seal_ord, 0, NULL FROM records ` + where +
-			` UNION ALL SELECT seq, id, NULL, seal_batch, seal_period, seal_ord, 1, hash FROM tombstones ` + where +
-			` ORDER BY 4, 5, 6`
-		rows, err := s.db.QueryContext(ctx, q, append(args, args...)...)
-		if err != nil {
-			yield(store.Stored{}, err)
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r store.Stored
-			var hash []byte
-			err := rows.Scan(&r.Seq, &r.ID, &r.Canonical, &r.Seal.Batch, &r.Seal.Period, &r.Seal.Ord, &r.Deleted, &hash)
-			copy(r.Hash[:], hash)
-			if !yield(r, err) || err != nil {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(store.Stored{}, err)
-		}
-	}
 }

@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jikimi/jikimi/breach"
 	"github.com/jikimi/jikimi/record"
 	"github.com/jikimi/jikimi/store"
+	"github.com/jikimi/jikimi/store/block"
 )
 
 const legalHoldSchema = `
@@ -101,35 +104,42 @@ func (s *DB) LegalHolds(ctx context.Context) ([]LegalHold, error) {
 }
 
 // RecordsBefore returns up to limit records of system older than before
-// whose storage key is above after, oldest first: the pages retention
-// walks.
+// whose storage key (Seq) is above after, in storage order: the pages
+// retention walks.
 func (s *DB) RecordsBefore(ctx context.Context, system string, before time.Time, after int64, limit int) ([]store.Stored, error) {
-	n, ok := s.nameNum(kindSystem, system)
-	if !ok {
-		return nil, nil
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+storedCols+` FROM records INDEXED BY records_system
-		WHERE system = ? AND seq > ? AND seq < ? AND time < ? ORDER BY seq LIMIT ?`,
-		n, after, seqBound(before.Add(time.Millisecond)), before.UnixNano(), limit)
+	f := s.resolve(store.Query{System: system, To: before})
+	blocks := s.snapshot()
+	nums, err := s.candidates(ctx, &f, blocks)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []store.Stored
-	for rows.Next() {
-		r, err := s.scanStored(rows)
-		if err != nil {
+	nums = slices.DeleteFunc(nums, func(num uint32) bool { return seqOf(num, block.MaxRecords) <= after })
+	var found []hit
+	br := s.newBlockReader()
+	defer br.close()
+	var l loaded
+	for _, num := range nums {
+		if len(found) >= limit {
+			break
+		}
+		if err := br.read(ctx, num, 0, &l); err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		for i := range l.head.N {
+			if ok, err := f.match(&l, i); err != nil {
+				return nil, err
+			} else if ok && seqOf(num, i) > after && len(found) < limit {
+				found = append(found, hit{l.head.Times[i], seqOf(num, i)})
+			}
+		}
 	}
-	return out, rows.Err()
+	return s.readHits(ctx, found, blocks)
 }
 
 // Systems lists the systems that have records.
 func (s *DB) Systems() []string {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	out := make([]string, 0, len(s.names[kindSystem]))
 	for name := range s.names[kindSystem] {
 		out = append(out, name)
@@ -137,51 +147,79 @@ func (s *DB) Systems() []string {
 	return out
 }
 
-// DeleteRecords deletes records for retention, leaving a tombstone for each
-// (its seal position and hash) so that verification still proves the log
-// whole and tells this deletion from a tamper. Ledger leaves are never
-// touched.
+// DeleteRecords deletes records for retention. Each block holding one is
+// rewritten with the record's tombstone in its place: its id, seal
+// position and sealed hash, and the number of this deletion, whose reason
+// and time the deletions table keeps. Verification thus still proves the
+// log whole and tells this deletion from a tamper. Ledger leaves are never
+// touched. Pairs of the term index keep pointing at the rewritten blocks;
+// searches skip tombstones.
 func (s *DB) DeleteRecords(ctx context.Context, recs []store.Stored, reason string, at time.Time) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	byBlock := map[uint32][]int{}
 	for _, r := range recs {
-		h := record.HashOf(r.Canonical)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tombstones (seq, id, time, system, actor, action, hash, seal_batch, seal_period, seal_ord, deleted_at, reason)
-			SELECT seq, id, time, system, actor, action, ?, seal_batch, seal_period, seal_ord, ?, ? FROM records WHERE seq = ?`,
-			h[:], at.UnixNano(), reason, r.Seq); err != nil {
-			return fmt.Errorf("tombstone %s: %w", r.ID, err)
-		}
-		if err := deletePostings(ctx, tx, r.Seq); err != nil {
+		num, i := uint32(r.Seq>>16), int(r.Seq&0xffff)
+		byBlock[num] = append(byBlock[num], i)
+	}
+	nums := slices.Sorted(maps.Keys(byBlock))
+	live := map[uint32]uint16{}
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO deletions (at, reason, n) VALUES (?, ?, ?)`, at.UnixNano(), reason, len(recs))
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE seq = ?`, r.Seq); err != nil {
+		deletion, err := res.LastInsertId()
+		if err != nil {
 			return err
 		}
-	}
-	return tx.Commit()
-}
-
-// deletePostings removes the (subject, record) postings of record seq; the
-// postings are keyed by subject first, so the record's own subject set says
-// which to remove.
-func deletePostings(ctx context.Context, tx *sql.Tx, seq int64) error {
-	var b []byte
-	if err := tx.QueryRowContext(ctx, `SELECT subjects FROM records WHERE seq = ?`, seq).Scan(&b); err != nil {
-		return err
-	}
-	bm, err := decodeBitmap(b)
+		for _, num := range nums {
+			var sec block.Sections
+			if err := tx.QueryRowContext(ctx, `SELECT head, cols, canon FROM block_data WHERE num = ?`, num).Scan(&sec.Head, &sec.Cols, &sec.Canon); err != nil {
+				return fmt.Errorf("block %d: %w", num, err)
+			}
+			brecs, err := block.Decode(sec)
+			if err != nil {
+				return fmt.Errorf("block %d: %w", num, err)
+			}
+			for _, i := range byBlock[num] {
+				if i >= len(brecs) {
+					return fmt.Errorf("block %d has no record %d", num, i)
+				}
+				r := &brecs[i]
+				if r.Deleted {
+					continue
+				}
+				r.Deleted, r.Hash, r.Deletion = true, record.HashOf(r.Canonical), deletion
+				r.Canonical, r.Subjects = nil, nil
+			}
+			n := uint16(0)
+			for _, r := range brecs {
+				if !r.Deleted {
+					n++
+				}
+			}
+			if sec, err = block.Encode(brecs); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE block_data SET head = ?, cols = ?, canon = ? WHERE num = ?`, sec.Head, sec.Cols, sec.Canon, num); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE blocks SET live = ? WHERE num = ?`, n, num); err != nil {
+				return err
+			}
+			live[num] = n
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	for it := bm.Iterator(); it.HasNext(); {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM postings WHERE subject = ? AND seq = ?`, int64(it.Next()), seq); err != nil {
-			return err
-		}
+	// Searches hold snapshots of the block list: change a copy.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	blocks := slices.Clone(s.blocks)
+	for num, n := range live {
+		blocks[num-1].live = n
 	}
+	s.blocks = blocks
 	return nil
 }

@@ -4,21 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
+	"log/slog"
+	"runtime"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/jikimi/jikimi/alert"
 	"github.com/jikimi/jikimi/store"
+	"github.com/jikimi/jikimi/store/block"
 	"github.com/jikimi/jikimi/subject"
 )
 
 var _ store.Store = (*DB)(nil)
-
-// rowsPerInsert is how many rows one INSERT statement carries: fewer
-// statements is most of what makes bulk ingest fast on SQLite.
-const rowsPerInsert = 200
 
 type tx struct {
 	s     *DB
@@ -27,18 +25,25 @@ type tx struct {
 	batch int64
 	done  bool
 
-	// Additions made by this transaction, merged into s only on commit so a
-	// rollback leaves the in-memory dictionaries as the database has them.
-	newNames    map[[2]any]int64
-	newNameNums map[int64]string
+	// What this transaction adds, merged into s only on commit so that a
+	// rollback leaves memory as the database has it.
+	newNames    map[nameKey]uint32
+	nameList    []nameKey // by number from firstName on
+	firstName   uint32
 	newSubjects map[subject.Pseudonym]uint32
-	nextName    int64
-	nextSubject uint32
-	ords        map[string]int
-	bm          *roaring.Bitmap
-	bmBuf       []byte
-	postArgs    []any
-	stmts       map[string]*sql.Stmt
+	subjectRefs []store.SubjectRef // by number from firstSubject on
+	firstNew    uint32             // number of the first new subject
+	ids         map[string]bool    // ids this transaction stored
+	ords        map[string]int     // next seal ordinal by period
+	blocks      []newBlock
+}
+
+// newBlock is a block this transaction wrote, kept to update memory and
+// the term index on commit.
+type newBlock struct {
+	meta   blockMeta // period set on commit
+	period string
+	l      *loaded // decoded head and cols, for the term index
 }
 
 // Begin starts the write transaction of one ingest batch. It holds the
@@ -50,186 +55,161 @@ func (s *DB) Begin(ctx context.Context) (store.Tx, error) {
 		s.writeMu.Unlock()
 		return nil, err
 	}
+	s.mu.RLock()
 	t := &tx{
 		s: s, tx: sqlTx, ctx: ctx, batch: s.nextBatch + 1,
-		newNames: map[[2]any]int64{}, newNameNums: map[int64]string{},
-		newSubjects: map[subject.Pseudonym]uint32{},
-		nextName:    s.nextName, nextSubject: uint32(len(s.subjects)),
-		ords: map[string]int{}, bm: roaring.New(),
+		newNames: map[nameKey]uint32{}, firstName: uint32(len(s.nameByNum)) + 1,
+		newSubjects: map[subject.Pseudonym]uint32{}, firstNew: uint32(len(s.subjects)) + 1,
+		ids: map[string]bool{}, ords: map[string]int{},
 	}
+	s.mu.RUnlock()
 	return t, nil
 }
 
 func (t *tx) Batch() int64 { return t.batch }
 
-// name returns the dictionary number of a name, adding it when new. It runs
-// with s.writeMu held (by Begin).
-func (t *tx) name(kind int, name string) (int64, error) {
-	if n, ok := t.s.names[kind][name]; ok {
-		return n, nil
+// subjectSet returns the serialized bitmap of refs' subject numbers,
+// numbering subjects seen for the first time.
+func (t *tx) subjectSet(refs []store.SubjectRef, bm *roaring.Bitmap) ([]byte, error) {
+	bm.Clear()
+	t.s.mu.RLock()
+	for _, ref := range refs {
+		n, ok := t.s.subjects[ref.Pseudonym]
+		if !ok {
+			if n, ok = t.newSubjects[ref.Pseudonym]; !ok {
+				n = t.firstNew + uint32(len(t.subjectRefs))
+				t.newSubjects[ref.Pseudonym] = n
+				t.subjectRefs = append(t.subjectRefs, ref)
+			}
+		}
+		bm.Add(n)
 	}
-	k := [2]any{kind, name}
-	if n, ok := t.newNames[k]; ok {
-		return n, nil
-	}
-	t.nextName++
-	n := t.nextName
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO names (num, kind, name) VALUES (?, ?, ?)`, n, kind, name); err != nil {
-		return 0, fmt.Errorf("store name: %w", err)
-	}
-	t.newNames[k] = n
-	t.newNameNums[n] = name
-	return n, nil
-}
-
-func (t *tx) subjectNum(ref store.SubjectRef) (uint32, bool) {
-	if n, ok := t.s.subjects[ref.Pseudonym]; ok {
-		return n, false
-	}
-	if n, ok := t.newSubjects[ref.Pseudonym]; ok {
-		return n, false
-	}
-	t.nextSubject++
-	t.newSubjects[ref.Pseudonym] = t.nextSubject
-	return t.nextSubject, true
+	t.s.mu.RUnlock()
+	bm.RunOptimize()
+	return bm.ToBytes()
 }
 
 func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
 	if t.done {
 		return nil, errClosedTx
 	}
-	seen := make(map[string]bool, len(entries))
-	inserted := make([]bool, len(entries))
-	var newSubjects []any
+	fresh, err := t.s.fresh(t.ctx, entries, t.ids)
+	if err != nil {
+		return nil, err
+	}
+	// New records by period, in order of the period's first appearance:
+	// each period's records become consecutive blocks in seal order.
+	var periods []string
+	byPeriod := map[string][]block.Record{}
+	bm := roaring.New()
 	for i := range entries {
-		e := &entries[i]
-		if seen[e.ID] {
+		if !fresh[i] {
 			continue
 		}
-		seen[e.ID] = true
-		sys, err := t.name(kindSystem, e.System)
-		if err != nil {
-			return nil, err
+		e := &entries[i]
+		r := block.Record{
+			ID: e.ID, Time: e.Time.UnixNano(), IP: e.IP, KeyID: e.KeyID, Device: e.Device, Session: e.Session,
+			Rows: e.Rows, Bytes: e.Bytes, SubjectCount: e.SubjectCount, Canonical: e.Canonical,
 		}
-		act, err := t.name(kindActor, e.Actor)
-		if err != nil {
-			return nil, err
-		}
-		var subjects []byte
+		r.System, r.Actor, r.Action = t.name(kindSystem, e.System), t.name(kindActor, e.Actor), t.name(kindAction, e.Action)
 		if len(e.Subjects) > 0 {
-			t.bm.Clear()
-			for _, ref := range e.Subjects {
-				num, isNew := t.subjectNum(ref)
-				if isNew {
-					newSubjects = append(newSubjects, int64(num), ref.Pseudonym[:], ref.Sealed)
-				}
-				t.bm.Add(num)
-			}
-			t.bm.RunOptimize()
-			if subjects, err = t.bm.ToBytes(); err != nil {
+			if r.Subjects, err = t.subjectSet(e.Subjects, bm); err != nil {
 				return nil, err
 			}
 		}
-		ord := t.ords[e.Period]
-		var ip any
-		if e.IP != "" {
-			ip = e.IP
+		if _, ok := byPeriod[e.Period]; !ok {
+			periods = append(periods, e.Period)
 		}
-		seq, err := t.insertRecord(seqOf(e.Time, e.ID), e.ID, e.Time.UnixNano(), sys, act, e.Action, ip,
-			nullable(e.Rows), nullable(e.Bytes), e.SubjectCount, subjects, e.Canonical,
-			t.batch, e.Period, ord)
-		if err != nil {
-			return nil, fmt.Errorf("store record %s: %w", e.ID, err)
-		}
-		if seq == 0 {
-			continue // stored before
-		}
-		inserted[i] = true
-		t.ords[e.Period] = ord + 1
-		if len(e.Subjects) > 0 {
-			for it := t.bm.Iterator(); it.HasNext(); {
-				t.postArgs = append(t.postArgs, int64(it.Next()), seq)
-			}
+		byPeriod[e.Period] = append(byPeriod[e.Period], r)
+		t.ids[e.ID] = true
+	}
+	var todo []pendingBlock
+	for _, p := range periods {
+		recs := byPeriod[p]
+		for len(recs) > 0 {
+			n := min(len(recs), block.MaxRecords)
+			todo = append(todo, pendingBlock{period: p, firstOrd: t.ords[p], recs: recs[:n]})
+			t.ords[p] += n
+			recs = recs[n:]
 		}
 	}
-	if err := t.insertRows(`postings (subject, seq)`, 2, t.postArgs); err != nil {
-		return nil, fmt.Errorf("store postings: %w", err)
+	if err := encodeBlocks(todo); err != nil {
+		return nil, err
 	}
-	t.postArgs = t.postArgs[:0]
-	if err := t.insertRows(`subjects (num, pseudo, sealed)`, 3, newSubjects); err != nil {
-		return nil, fmt.Errorf("store subjects: %w", err)
+	for i := range todo {
+		if err := t.writeBlock(&todo[i]); err != nil {
+			return nil, err
+		}
 	}
-	return inserted, nil
+	return fresh, nil
 }
 
-// insertRecord inserts one record row under key seq, or the next free key
-// when another record already has it, and returns the key used; 0 when a
-// record with the same id is already stored. Letting the id's unique index
-// find duplicates costs nothing extra: the insert probes it anyway.
-func (t *tx) insertRecord(seq int64, args ...any) (int64, error) {
-	stmt, err := t.stmt(`INSERT INTO records (seq, id, time, system, actor, action, ip, rows, bytes, subject_count, subjects, canon, seal_batch, seal_period, seal_ord) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING`)
-	if err != nil {
-		return 0, err
-	}
-	all := append([]any{seq}, args...)
-	for range 64 {
-		res, err := stmt.ExecContext(t.ctx, all...)
-		if err == nil {
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				return 0, err
-			}
-			return seq, nil
-		}
-		if !strings.Contains(err.Error(), "records.seq") {
-			return 0, err
-		}
-		seq++
-		all[0] = seq
-	}
-	return 0, errors.New("no free storage key near the record's time")
+// pendingBlock is a block being built: its records, then its encoding and
+// decoded head and cols.
+type pendingBlock struct {
+	period   string
+	firstOrd int
+	recs     []block.Record
+	sec      block.Sections
+	l        *loaded
+	err      error
 }
 
-// insertRows inserts len(args)/cols rows into table, one prepared
-// single-row statement per row. Single-row statements let SQLite skip the
-// statement journal that a multi-row INSERT must keep (measured: it cost
-// more than the per-statement overhead it saves).
-func (t *tx) insertRows(table string, cols int, args []any) error {
-	if len(args) == 0 {
-		return nil
+// encodeBlocks compresses blocks on every core: it is most of the CPU a
+// write transaction spends.
+func encodeBlocks(todo []pendingBlock) error {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(len(todo), runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				b := &todo[i]
+				if b.sec, b.err = block.Encode(b.recs); b.err != nil {
+					continue
+				}
+				// Decoding what was just encoded gives the term index its
+				// input the same way Open's rebuild does.
+				b.l = &loaded{}
+				if b.err = block.DecodeHead(b.sec.Head, &b.l.head); b.err == nil {
+					b.err = block.DecodeCols(b.sec.Cols, &b.l.head, &b.l.cols)
+				}
+			}
+		}()
 	}
-	stmt, err := t.stmt(`INSERT INTO ` + table + ` VALUES (` + placeholders(cols) + `)`)
-	if err != nil {
-		return err
+	for i := range todo {
+		next <- i
 	}
-	for ; len(args) > 0; args = args[cols:] {
-		if _, err := stmt.ExecContext(t.ctx, args[:cols]...); err != nil {
-			return err
+	close(next)
+	wg.Wait()
+	for _, b := range todo {
+		if b.err != nil {
+			return fmt.Errorf("encode block: %w", b.err)
 		}
 	}
 	return nil
 }
 
-// stmt returns a statement prepared once per transaction.
-func (t *tx) stmt(query string) (*sql.Stmt, error) {
-	if st, ok := t.stmts[query]; ok {
-		return st, nil
+func (t *tx) writeBlock(b *pendingBlock) error {
+	s := t.s
+	s.mu.RLock()
+	num := uint32(len(s.blocks)) + uint32(len(t.blocks)) + 1
+	s.mu.RUnlock()
+	h := &b.l.head
+	m := blockMeta{batch: t.batch, tmin: h.TMin, tmax: h.TMax, firstOrd: int32(b.firstOrd), n: uint16(h.N), live: uint16(h.N)}
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO blocks (num, batch, period, first_ord, n, live, t_min, t_max) VALUES (?,?,?,?,?,?,?,?)`,
+		num, m.batch, b.period, m.firstOrd, m.n, m.live, m.tmin, m.tmax); err != nil {
+		return fmt.Errorf("store block: %w", err)
 	}
-	st, err := t.tx.PrepareContext(t.ctx, query)
-	if err != nil {
-		return nil, err
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO block_data (num, head, cols, canon) VALUES (?,?,?,?)`,
+		num, b.sec.Head, b.sec.Cols, b.sec.Canon); err != nil {
+		return fmt.Errorf("store block: %w", err)
 	}
-	if t.stmts == nil {
-		t.stmts = map[string]*sql.Stmt{}
-	}
-	t.stmts[query] = st
-	return st, nil
-}
-
-func nullable(v int64) any {
-	if v < 0 {
-		return nil
-	}
-	return v
+	b.l.num = num
+	b.l.has = partHead | partCols
+	t.blocks = append(t.blocks, newBlock{meta: m, period: b.period, l: b.l})
+	return nil
 }
 
 func (t *tx) PutAlerts(alerts []*alert.Alert) error {
@@ -255,21 +235,56 @@ func (t *tx) Commit() error {
 	}
 	t.done = true
 	defer t.s.writeMu.Unlock()
+	if err := t.commit(); err != nil {
+		t.tx.Rollback()
+		return err
+	}
+	// The index lags behind safely (see terms.go): a failed flush leaves
+	// the tail in memory, correct, and the next commit tries again.
+	if err := t.s.maybeFlushTail(t.ctx); err != nil {
+		slog.Error("term index: flush failed; will retry", "err", err)
+	}
+	return nil
+}
+
+func (t *tx) commit() error {
+	if err := writeNames(t.ctx, t.tx, t.firstName, t.nameList); err != nil {
+		return fmt.Errorf("store names: %w", err)
+	}
+	if err := writeSubjects(t.ctx, t.tx, t.firstNew, t.subjectRefs); err != nil {
+		return fmt.Errorf("store subjects: %w", err)
+	}
+	pairs := make([]blockPairs, len(t.blocks))
+	for i, b := range t.blocks {
+		var err error
+		if pairs[i], err = termsOf(b.l); err != nil {
+			return err
+		}
+	}
 	if err := t.tx.Commit(); err != nil {
 		return err
 	}
+	// Blocks and their terms join memory in one critical section, so a
+	// search sees both or neither.
 	s := t.s
-	for k, n := range t.newNames {
-		s.names[k[0].(int)][k[1].(string)] = n
-	}
-	for n, name := range t.newNameNums {
-		s.nameByNum[n] = name
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range t.nameList {
+		s.names[k.kind][k.name] = t.newNames[k]
+		s.nameByNum = append(s.nameByNum, k.name)
 	}
 	for p, n := range t.newSubjects {
 		s.subjects[p] = n
 	}
-	s.nextName = t.nextName
-	if len(t.ords) > 0 {
+	if len(t.subjectRefs) > 0 {
+		s.chunks = append(s.chunks, t.firstNew)
+	}
+	for i, b := range t.blocks {
+		b.meta.period = s.internPeriod(b.period)
+		s.blocks = append(s.blocks, b.meta)
+		s.terms.add(pairs[i])
+	}
+	if len(t.blocks) > 0 {
 		s.nextBatch = t.batch
 	}
 	return nil

@@ -1,0 +1,372 @@
+package block
+
+import (
+	"encoding/binary"
+	"slices"
+)
+
+// reader reads uvarints from a section, remembering the first error.
+type reader struct {
+	b       []byte
+	section string
+	err     error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = corrupt(r.section, "truncated number")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = corrupt(r.section, "truncated number")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = corrupt(r.section, "%d bytes wanted, %d left", n, len(r.b))
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a record count and checks it against want (0: any up to
+// MaxRecords).
+func (r *reader) count(want int) int {
+	if r.err == nil && len(r.b) > 0 && r.b[0] != version {
+		r.err = corrupt(r.section, "version %d, want %d", r.b[0], version)
+	}
+	r.bytes(1)
+	n := r.uvarint()
+	switch {
+	case r.err != nil:
+	case n == 0 || n > MaxRecords:
+		r.err = corrupt(r.section, "%d records", n)
+	case want != 0 && int(n) != want:
+		r.err = corrupt(r.section, "%d records, the head has %d", n, want)
+	}
+	return int(n)
+}
+
+func (r *reader) done() error {
+	if r.err == nil && len(r.b) != 0 {
+		r.err = corrupt(r.section, "%d bytes after the last column", len(r.b))
+	}
+	return r.err
+}
+
+// Head is a decoded head section. Its slices are reused by the next
+// DecodeHead into the same Head.
+type Head struct {
+	N          int
+	TMin, TMax int64
+	Times      []int64
+	Actors     []uint32
+	Systems    []uint32
+	Actions    []uint32
+	Flags      []byte
+}
+
+// DecodeHead decodes a head section into h.
+func DecodeHead(b []byte, h *Head) error {
+	r := reader{b: b, section: "head"}
+	n := r.count(0)
+	if r.err != nil {
+		return r.err
+	}
+	h.N = n
+	h.TMin = r.varint()
+	h.TMax = h.TMin
+	h.Times = slices.Grow(h.Times[:0], n)[:n]
+	for i := range n {
+		d := r.uvarint()
+		h.Times[i] = h.TMin + int64(d)
+		if d > 1<<62 || h.Times[i] < h.TMin {
+			return corrupt("head", "time out of range")
+		}
+		h.TMax = max(h.TMax, h.Times[i])
+	}
+	for _, col := range []*[]uint32{&h.Actors, &h.Systems, &h.Actions} {
+		*col = slices.Grow((*col)[:0], n)[:n]
+		for i := range n {
+			v := r.uvarint()
+			if v > 1<<32-1 {
+				return corrupt("head", "dictionary number out of range")
+			}
+			(*col)[i] = uint32(v)
+		}
+	}
+	h.Flags = append(h.Flags[:0], r.bytes(uint64(n))...)
+	return r.done()
+}
+
+// Deleted reports whether record i is a retention tombstone.
+func (h *Head) Deleted(i int) bool { return h.Flags[i]&FlagDeleted != 0 }
+
+// String columns of Cols.
+const (
+	colID = iota
+	colIP
+	colKeyID
+	colDevice
+	colSession
+	nStringCols
+)
+
+// Cols is a decoded cols section. Its slices, and the byte slices its
+// methods return, are valid until the next DecodeCols into the same Cols.
+type Cols struct {
+	N            int
+	raw          []byte
+	str          [nStringCols][]uint32 // start offsets, N+1 each
+	Rows, Bytes  []int64               // -1: unknown
+	SubjectCount []int64
+	subj         []uint32 // start offsets of the subject sets, N+1
+	tombs        []tomb
+}
+
+type tomb struct {
+	i        int
+	hash     [32]byte
+	deletion int64
+}
+
+// DecodeCols decompresses and decodes a cols section of a block whose
+// head h was decoded.
+func DecodeCols(b []byte, h *Head, c *Cols) error {
+	_, dec := coders()
+	raw, err := dec.DecodeAll(b, c.raw[:0])
+	if err != nil {
+		return corrupt("cols", "%v", err)
+	}
+	c.raw = raw
+	r := reader{b: raw, section: "cols"}
+	n := r.count(h.N)
+	if r.err != nil {
+		return r.err
+	}
+	c.N = n
+	offsets := func(dst []uint32) []uint32 {
+		dst = slices.Grow(dst[:0], n+1)[:n+1]
+		var sum uint64
+		for i := range n {
+			dst[i] = uint32(sum)
+			if sum += r.uvarint(); sum > uint64(len(raw)) {
+				r.err = corrupt("cols", "column longer than the section")
+				return dst
+			}
+		}
+		dst[n] = uint32(sum)
+		start := uint32(len(raw) - len(r.b))
+		r.bytes(sum)
+		for i := range dst {
+			dst[i] += start
+		}
+		return dst
+	}
+	for k := range nStringCols {
+		c.str[k] = offsets(c.str[k])
+	}
+	for _, col := range []*[]int64{&c.Rows, &c.Bytes} {
+		*col = slices.Grow((*col)[:0], n)[:n]
+		for i := range n {
+			(*col)[i] = int64(r.uvarint()) - 1
+		}
+	}
+	c.SubjectCount = slices.Grow(c.SubjectCount[:0], n)[:n]
+	for i := range n {
+		c.SubjectCount[i] = int64(r.uvarint())
+	}
+	c.subj = offsets(c.subj)
+	c.tombs = c.tombs[:0]
+	for i := range n {
+		if h.Deleted(i) {
+			var t tomb
+			t.i = i
+			copy(t.hash[:], r.bytes(32))
+			t.deletion = int64(r.uvarint())
+			c.tombs = append(c.tombs, t)
+		}
+	}
+	return r.done()
+}
+
+func (c *Cols) col(k, i int) []byte { return c.raw[c.str[k][i]:c.str[k][i+1]] }
+
+// ID returns record i's id.
+func (c *Cols) ID(i int) []byte { return c.col(colID, i) }
+
+// IP returns record i's origin address ("" when none).
+func (c *Cols) IP(i int) []byte { return c.col(colIP, i) }
+
+// KeyID returns record i's auth.key_id.
+func (c *Cols) KeyID(i int) []byte { return c.col(colKeyID, i) }
+
+// Device returns record i's origin.device.
+func (c *Cols) Device(i int) []byte { return c.col(colDevice, i) }
+
+// Session returns record i's auth.session.
+func (c *Cols) Session(i int) []byte { return c.col(colSession, i) }
+
+// Subjects returns record i's serialized subject set, nil when it has none.
+func (c *Cols) Subjects(i int) []byte {
+	if c.subj[i] == c.subj[i+1] {
+		return nil
+	}
+	return c.raw[c.subj[i]:c.subj[i+1]]
+}
+
+// Tombstone returns the kept hash and deletion number of record i when it
+// was deleted by retention.
+func (c *Cols) Tombstone(i int) (hash [32]byte, deletion int64, ok bool) {
+	j, found := slices.BinarySearchFunc(c.tombs, i, func(t tomb, i int) int { return t.i - i })
+	if !found {
+		return hash, 0, false
+	}
+	return c.tombs[j].hash, c.tombs[j].deletion, true
+}
+
+// Canon reads records' canonical bytes from a canon section, decompressing
+// one frame at a time. The zero value is ready for Reset.
+type Canon struct {
+	frames []frame
+	cur    int    // decoded frame, -1: none
+	raw    []byte // its decompressed bytes
+	spans  []span // its records' bytes within raw
+}
+
+type frame struct {
+	first, n int
+	data     []byte
+}
+
+type span struct{ start, end uint32 }
+
+// Reset prepares c to read canon, the canon section of a block of n
+// records.
+func (c *Canon) Reset(canon []byte, n int) error {
+	c.frames, c.cur = c.frames[:0], -1
+	r := reader{b: canon, section: "canon"}
+	first := 0
+	for len(r.b) > 0 && r.err == nil {
+		k := r.uvarint()
+		data := r.bytes(r.uvarint())
+		if r.err == nil && (k == 0 || k > uint64(n-first)) {
+			return corrupt("canon", "frame of %d records at record %d of %d", k, first, n)
+		}
+		c.frames = append(c.frames, frame{first: first, n: int(k), data: data})
+		first += int(k)
+	}
+	if r.err == nil && first != n {
+		return corrupt("canon", "frames hold %d records, the head has %d", first, n)
+	}
+	return r.err
+}
+
+// Get returns record i's canonical bytes (empty for a tombstone), valid
+// until a Get of a record in another frame.
+func (c *Canon) Get(i int) ([]byte, error) {
+	k, found := slices.BinarySearchFunc(c.frames, i, func(f frame, i int) int {
+		switch {
+		case i < f.first:
+			return 1
+		case i >= f.first+f.n:
+			return -1
+		}
+		return 0
+	})
+	if !found {
+		return nil, corrupt("canon", "no frame holds record %d", i)
+	}
+	if k != c.cur {
+		c.cur = -1
+		if err := c.decode(k); err != nil {
+			return nil, err
+		}
+		c.cur = k
+	}
+	sp := c.spans[i-c.frames[k].first]
+	return c.raw[sp.start:sp.end], nil
+}
+
+func (c *Canon) decode(k int) error {
+	_, dec := coders()
+	raw, err := dec.DecodeAll(c.frames[k].data, c.raw[:0])
+	if err != nil {
+		return corrupt("canon", "frame %d: %v", k, err)
+	}
+	c.raw = raw
+	r := reader{b: raw, section: "canon"}
+	c.spans = c.spans[:0]
+	for range c.frames[k].n {
+		l := r.uvarint()
+		start := uint32(len(raw) - len(r.b))
+		r.bytes(l)
+		if r.err != nil {
+			return r.err
+		}
+		c.spans = append(c.spans, span{start, start + uint32(l)})
+	}
+	return r.done()
+}
+
+// Decode decodes a whole block back into records: for rewriting one (a
+// retention deletion) or inspecting it.
+func Decode(s Sections) ([]Record, error) {
+	var h Head
+	var c Cols
+	var cn Canon
+	if err := DecodeHead(s.Head, &h); err != nil {
+		return nil, err
+	}
+	if err := DecodeCols(s.Cols, &h, &c); err != nil {
+		return nil, err
+	}
+	if err := cn.Reset(s.Canon, h.N); err != nil {
+		return nil, err
+	}
+	out := make([]Record, h.N)
+	for i := range out {
+		r := &out[i]
+		r.ID, r.IP, r.KeyID, r.Device, r.Session = string(c.ID(i)), string(c.IP(i)), string(c.KeyID(i)), string(c.Device(i)), string(c.Session(i))
+		r.Time, r.Actor, r.System, r.Action = h.Times[i], h.Actors[i], h.Systems[i], h.Actions[i]
+		r.Rows, r.Bytes, r.SubjectCount = c.Rows[i], c.Bytes[i], c.SubjectCount[i]
+		if b := c.Subjects(i); b != nil {
+			r.Subjects = slices.Clone(b)
+		}
+		r.Hash, r.Deletion, r.Deleted = c.Tombstone(i)
+		if r.Deleted != h.Deleted(i) {
+			return nil, corrupt("cols", "record %d: tombstone and head disagree", i)
+		}
+		if r.Deleted {
+			continue
+		}
+		canon, err := cn.Get(i)
+		if err != nil {
+			return nil, err
+		}
+		r.Canonical = slices.Clone(canon)
+	}
+	return out, nil
+}

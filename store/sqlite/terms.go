@@ -1,0 +1,513 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/cespare/xxhash/v2"
+)
+
+// The term index answers "which blocks hold term T": a record id, a data
+// subject, an actor, a system, an action, an address, a key id, a device
+// or a session. It is a small log-structured merge tree of (term key,
+// block) pairs:
+//
+//   - the tail, in memory, holds the pairs of the newest blocks; a block's
+//     pairs join it when its transaction commits;
+//   - when the tail reaches defaultTailPairs it is sorted and written as a run
+//     (flushTail), in one transaction that also moves the "indexed"
+//     watermark;
+//   - when defaultFanIn runs of one level exist, a background merge writes them
+//     as one run of the next level and deletes them (compact).
+//
+// Pairs are derived data: every block's pairs can be computed again from
+// its head and cols. A crash loses only the tail, which Open rebuilds from
+// the blocks after the watermark, so an acknowledged record is always
+// findable. Pairs of records that retention deleted stay behind; every
+// search reads the candidate blocks and checks each record, so a stale
+// pair costs a block read, never a wrong answer.
+
+// Term kinds: the top byte of a term key.
+const (
+	termID = iota + 1
+	termSubject
+	termActor
+	termSystem
+	termAction
+	termIP
+	termKeyID
+	termDevice
+	termSession
+)
+
+const (
+	defaultTailPairs = 1 << 20 // tail size that triggers a flush
+	defaultFanIn     = 8       // runs of one level merged together
+)
+
+// termKey builds a key from a kind and a 56-bit value.
+func termKey(kind int, v uint64) uint64 { return uint64(kind)<<56 | v&(1<<56-1) }
+
+// hashTerm is the key of a string term: its 64-bit xxhash cut to 56 bits.
+// Two values may share a key; searches compare the real values.
+func hashTerm(kind int, v []byte) uint64 { return termKey(kind, xxhash.Sum64(v)) }
+
+func hashTermString(kind int, v string) uint64 { return termKey(kind, xxhash.Sum64String(v)) }
+
+// terms is the index's in-memory state; DB.mu guards it unless noted.
+type terms struct {
+	tailKeys   []uint64
+	tailBlocks []uint32
+	tailIDs    map[uint64][]uint32 // record-id key → tail blocks, for duplicate checks
+	runs       []*run
+	indexed    uint32 // every block <= indexed has its pairs in runs
+	nextRun    int64
+
+	// chunksMu is held shared while chunks are read and exclusively while a
+	// merge deletes the runs it replaced.
+	chunksMu sync.RWMutex
+	wake     chan struct{}
+	stop     chan struct{}
+	stopped  chan struct{}
+}
+
+// loadTerms reads the runs and rebuilds the tail from the blocks after the
+// watermark, then starts the background merger.
+func (s *DB) loadTerms(ctx context.Context) error {
+	t := &s.terms
+	t.tailIDs = map[uint64][]uint32{}
+	var indexed int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM meta WHERE key='indexed_block'),0)`).Scan(&indexed); err != nil {
+		return err
+	}
+	t.indexed = uint32(indexed)
+	rows, err := s.db.QueryContext(ctx, `SELECT run, level, pairs, ids, fences, bloom FROM term_runs ORDER BY run`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		r := &run{}
+		var fences, bl []byte
+		if err := rows.Scan(&r.id, &r.level, &r.pairs, &r.ids, &fences, &bl); err != nil {
+			rows.Close()
+			return err
+		}
+		if len(fences)%8 != 0 {
+			rows.Close()
+			return fmt.Errorf("term index: run %d: fences of %d bytes", r.id, len(fences))
+		}
+		for i := 0; i < len(fences); i += 8 {
+			r.fences = append(r.fences, binary.BigEndian.Uint64(fences[i:]))
+		}
+		if r.bloom, err = unmarshalBloom(bl); err != nil {
+			rows.Close()
+			return fmt.Errorf("term index: run %d: %w", r.id, err)
+		}
+		t.runs = append(t.runs, r)
+		t.nextRun = max(t.nextRun, r.id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Chunks of a merge that a crash interrupted belong to no run.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM term_chunks WHERE (id >> 24) NOT IN (SELECT run FROM term_runs)`); err != nil {
+		return err
+	}
+	br := s.newBlockReader()
+	defer br.close()
+	var l loaded
+	for num := t.indexed + 1; num <= uint32(len(s.blocks)); num++ {
+		if s.blocks[num-1].n == 0 {
+			continue // a hole: nothing to index
+		}
+		// A damaged block must not keep the store from opening: that is
+		// when verification is needed most. Its records are not found by
+		// term until then, and verification names them.
+		if err := br.read(ctx, num, partCols, &l); err != nil {
+			slog.Error("term index: a block cannot be read; its records cannot be searched until it is repaired (run jikimi verify)", "err", err)
+			continue
+		}
+		bp, err := termsOf(&l)
+		if err != nil {
+			slog.Error("term index: a block cannot be indexed; run jikimi verify", "err", err)
+			continue
+		}
+		t.add(bp)
+	}
+	t.wake, t.stop, t.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go s.compactLoop()
+	return nil
+}
+
+// closeTerms stops the background merger.
+func (s *DB) closeTerms() {
+	if s.terms.stop != nil {
+		close(s.terms.stop)
+		<-s.terms.stopped
+	}
+}
+
+// blockTerms calls add with every distinct term of a decoded block (head
+// and cols) but its data subjects, and returns the union of their subject
+// sets.
+func blockTerms(l *loaded, add func(key uint64)) (*roaring.Bitmap, error) {
+	h, c := &l.head, &l.cols
+	keys := make([]uint64, 0, 6*h.N)
+	subjects := roaring.New()
+	for i := range h.N {
+		keys = append(keys, hashTerm(termID, c.ID(i)))
+		if h.Deleted(i) {
+			continue
+		}
+		keys = append(keys, termKey(termActor, uint64(h.Actors[i])), termKey(termSystem, uint64(h.Systems[i])), termKey(termAction, uint64(h.Actions[i])))
+		for _, sv := range []struct {
+			kind int
+			v    []byte
+		}{{termIP, c.IP(i)}, {termKeyID, c.KeyID(i)}, {termDevice, c.Device(i)}, {termSession, c.Session(i)}} {
+			if len(sv.v) > 0 {
+				keys = append(keys, hashTerm(sv.kind, sv.v))
+			}
+		}
+		if b := c.Subjects(i); b != nil {
+			bm := roaring.New()
+			if _, err := bm.FromUnsafeBytes(b); err != nil {
+				return nil, fmt.Errorf("record %s: subject set: %w", c.ID(i), err)
+			}
+			subjects.Or(bm)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		add(k)
+	}
+	return subjects, nil
+}
+
+// blockPairs are a block's terms: their keys, and its subject numbers.
+type blockPairs struct {
+	num      uint32
+	keys     []uint64
+	subjects *roaring.Bitmap
+}
+
+// termsOf computes a decoded block's terms.
+func termsOf(l *loaded) (blockPairs, error) {
+	bp := blockPairs{num: l.num}
+	var err error
+	bp.subjects, err = blockTerms(l, func(k uint64) { bp.keys = append(bp.keys, k) })
+	if err != nil {
+		return bp, fmt.Errorf("block %d: %w", l.num, err)
+	}
+	return bp, nil
+}
+
+// add appends a block's pairs to the tail. It runs with DB.mu held for
+// writing, by the writer or by Open.
+func (t *terms) add(bp blockPairs) {
+	for _, k := range bp.keys {
+		t.tailKeys = append(t.tailKeys, k)
+		t.tailBlocks = append(t.tailBlocks, bp.num)
+		if k>>56 == termID {
+			t.tailIDs[k] = append(t.tailIDs[k], bp.num)
+		}
+	}
+	for it := bp.subjects.Iterator(); it.HasNext(); {
+		t.tailKeys = append(t.tailKeys, termKey(termSubject, uint64(it.Next())))
+		t.tailBlocks = append(t.tailBlocks, bp.num)
+	}
+}
+
+// postings returns the blocks that hold term key, ascending.
+func (s *DB) postings(ctx context.Context, key uint64) ([]uint32, error) {
+	s.terms.chunksMu.RLock()
+	defer s.terms.chunksMu.RUnlock()
+	s.mu.RLock()
+	runs := s.terms.runs
+	var out []uint32
+	for i, k := range s.terms.tailKeys {
+		if k == key {
+			out = append(out, s.terms.tailBlocks[i])
+		}
+	}
+	s.mu.RUnlock()
+	var buf []pair
+	for _, r := range runs {
+		lo, hi, ok := r.chunkSpan(key)
+		if !ok {
+			continue
+		}
+		for c := lo; c <= hi; c++ {
+			var err error
+			if buf, err = s.readChunk(ctx, r, c, buf[:0]); err != nil {
+				return nil, err
+			}
+			for _, p := range buf {
+				if p.key == key {
+					out = append(out, p.block)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func (s *DB) readChunk(ctx context.Context, r *run, c int, dst []pair) ([]pair, error) {
+	var data []byte
+	if err := s.db.QueryRowContext(ctx, `SELECT data FROM term_chunks WHERE id = ?`, chunkID(r.id, c)).Scan(&data); err != nil {
+		return dst, fmt.Errorf("term index: run %d chunk %d: %w", r.id, c, err)
+	}
+	return decodeChunk(dst, data)
+}
+
+// idBlocks returns, for each record-id key, the blocks that may hold a
+// record with that id: the tail's, and those of every run whose Bloom
+// filter does not rule the key out. Chunks are read once each however
+// many keys they serve.
+func (s *DB) idBlocks(ctx context.Context, keys []uint64) (map[uint64][]uint32, error) {
+	out := map[uint64][]uint32{}
+	s.terms.chunksMu.RLock()
+	defer s.terms.chunksMu.RUnlock()
+	s.mu.RLock()
+	runs := s.terms.runs
+	for _, k := range keys {
+		if bs, ok := s.terms.tailIDs[k]; ok {
+			out[k] = append(out[k], bs...)
+		}
+	}
+	s.mu.RUnlock()
+	type probe struct {
+		chunk int
+		key   uint64
+	}
+	var probes []probe
+	var buf []pair
+	for _, r := range runs {
+		probes = probes[:0]
+		for _, k := range keys {
+			if !r.bloom.mayHave(k) {
+				continue
+			}
+			lo, hi, ok := r.chunkSpan(k)
+			for c := lo; ok && c <= hi; c++ {
+				probes = append(probes, probe{c, k})
+			}
+		}
+		slices.SortFunc(probes, func(a, b probe) int { return a.chunk - b.chunk })
+		for i := 0; i < len(probes); {
+			c := probes[i].chunk
+			var err error
+			if buf, err = s.readChunk(ctx, r, c, buf[:0]); err != nil {
+				return nil, err
+			}
+			for ; i < len(probes) && probes[i].chunk == c; i++ {
+				k := probes[i].key
+				j, _ := slices.BinarySearchFunc(buf, k, func(p pair, k uint64) int { return cmpUint64(p.key, k) })
+				for ; j < len(buf) && buf[j].key == k; j++ {
+					out[k] = append(out[k], buf[j].block)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func cmpUint64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// maybeFlushTail writes the tail as a run once it is large enough. It runs
+// in the writer with writeMu held, after a commit.
+func (s *DB) maybeFlushTail(ctx context.Context) error {
+	s.mu.RLock()
+	n, upTo := len(s.terms.tailKeys), uint32(len(s.blocks))
+	s.mu.RUnlock()
+	if n < s.tailPairs {
+		return nil
+	}
+	return s.flushTail(ctx, upTo)
+}
+
+// flushTail sorts the tail (every block up to upTo) into a level-0 run.
+// Only the writer appends to the tail, and it is the caller, so the tail
+// is read without copying.
+func (s *DB) flushTail(ctx context.Context, upTo uint32) error {
+	t := &s.terms
+	ps := make([]pair, len(t.tailKeys))
+	var ids int64
+	for i, k := range t.tailKeys {
+		ps[i] = pair{k, t.tailBlocks[i]}
+		if k>>56 == termID {
+			ids++
+		}
+	}
+	slices.SortFunc(ps, cmpPair)
+	s.mu.Lock()
+	t.nextRun++
+	id := t.nextRun
+	s.mu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	w := newRunWriter(id, 0, ids, func(rows []chunkRow) error { return insertChunks(ctx, tx, rows) })
+	for _, p := range ps {
+		if err := w.add(p); err != nil {
+			return err
+		}
+	}
+	r, err := w.finish()
+	if err != nil {
+		return err
+	}
+	if err := insertRun(ctx, tx, r); err != nil {
+		return err
+	}
+	if err := setMeta(ctx, tx, "indexed_block", int64(upTo)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("term index: flush: %w", err)
+	}
+	s.mu.Lock()
+	t.runs = append(t.runs, r)
+	t.indexed = upTo
+	t.tailKeys, t.tailBlocks = t.tailKeys[:0], t.tailBlocks[:0]
+	clear(t.tailIDs)
+	s.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// compactLoop merges runs in the background whenever a flush adds one.
+func (s *DB) compactLoop() {
+	defer close(s.terms.stopped)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-s.terms.stop; cancel() }()
+	for {
+		select {
+		case <-s.terms.stop:
+			return
+		case <-s.terms.wake:
+		}
+		for {
+			merged, err := s.compactOnce(ctx)
+			if err != nil {
+				if !errors.Is(err, context.Canceled) {
+					slog.Error("term index: merge failed; searches stay correct but slower until the next try", "err", err)
+				}
+				break
+			}
+			if !merged {
+				break
+			}
+		}
+	}
+}
+
+// compactOnce merges the runs of the lowest level that has fanIn of them.
+// It reports whether it merged.
+func (s *DB) compactOnce(ctx context.Context) (bool, error) {
+	s.mu.Lock()
+	byLevel := map[int][]*run{}
+	for _, r := range s.terms.runs {
+		byLevel[r.level] = append(byLevel[r.level], r)
+	}
+	var in []*run
+	level := -1
+	for l, rs := range byLevel {
+		if len(rs) >= s.fanIn && (level < 0 || l < level) {
+			in, level = rs, l
+		}
+	}
+	if in == nil {
+		s.mu.Unlock()
+		return false, nil
+	}
+	s.terms.nextRun++
+	id := s.terms.nextRun
+	s.mu.Unlock()
+
+	var ids int64
+	for _, r := range in {
+		ids += r.ids
+	}
+	// Chunks are written in small transactions of their own (the run is
+	// invisible until registered), so ingest waits at most one of them.
+	w := newRunWriter(id, level+1, ids, func(rows []chunkRow) error {
+		return s.writeTx(ctx, func(tx *sql.Tx) error { return insertChunks(ctx, tx, rows) })
+	})
+	if err := s.mergeRuns(ctx, in, w); err != nil {
+		return false, err
+	}
+	out, err := w.finish()
+	if err != nil {
+		return false, err
+	}
+	// Lock order: writeMu, then chunksMu (searches reading the old runs'
+	// chunks finish first), then mu.
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.terms.chunksMu.Lock()
+	defer s.terms.chunksMu.Unlock()
+	err = func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := insertRun(ctx, tx, out); err != nil {
+			return err
+		}
+		for _, r := range in {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM term_runs WHERE run = ?`, r.id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM term_chunks WHERE id BETWEEN ? AND ?`, chunkID(r.id, 0), chunkID(r.id, maxChunks-1)); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	s.terms.runs = slices.DeleteFunc(s.terms.runs, func(r *run) bool { return slices.Contains(in, r) })
+	s.terms.runs = append(s.terms.runs, out)
+	s.mu.Unlock()
+	return true, nil
+}
+
+// writeTx runs fn in a write transaction of its own, holding writeMu.
+func (s *DB) writeTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
