@@ -7,43 +7,37 @@ const (
 	maxLabel  = 63
 )
 
-func isLocalChar(c byte) bool {
-	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-' || c == '*'
-}
-
 // atEmail handles the '@' at b[i].
 func (s *Scanner) atEmail(i int) int {
 	b := s.b
-	j := i
-	lo := i - maxLocal - 1
-	if lo < s.lastEnd {
-		lo = s.lastEnd
-	}
-	for j > lo && isLocalChar(b[j-1]) {
+	// The local part, backwards from the '@'.
+	j, masked := i, false
+	for lo := max(i-maxLocal-1, s.lastEnd); j > lo && charClass[b[j-1]]&clsLocal != 0; {
 		j--
+		masked = masked || b[j] == '*'
 	}
-	if j > 0 && j == i-maxLocal-1 && isLocalChar(b[j-1]) {
+	if j > 0 && j == i-maxLocal-1 && charClass[b[j-1]]&clsLocal != 0 {
 		return i + 1 // local part too long
 	}
 	for j < i && (b[j] == '.' || b[j] == '-' || b[j] == '+') {
 		j++
 	}
-	if j == i || b[i-1] == '.' {
+	if j == i || b[i-1] == '.' || b[j] == '*' {
 		return i + 1
 	}
-	k, label, lastDot := i+1, 0, -1
-	for k < len(b) && k-i-1 < maxDomain {
-		c := b[k]
-		if isAlnum(c) || c == '-' {
-			label++
-			if label > maxLabel {
-				return i + 1
-			}
+	// The domain: labels of letters, digits and '-' joined by dots.
+	end := min(len(b), i+1+maxDomain)
+	k, lastDot := i+1, -1
+	for {
+		ls := k
+		for k < end && charClass[b[k]]&clsLabel != 0 {
 			k++
-			continue
 		}
-		if c == '.' && label > 0 && b[k-1] != '-' && k+1 < len(b) && isAlnum(b[k+1]) {
-			lastDot, label = k, 0
+		if k-ls > maxLabel {
+			return i + 1
+		}
+		if k < end && b[k] == '.' && k > ls && b[k-1] != '-' && k+1 < len(b) && isAlnum(b[k+1]) {
+			lastDot = k
 			k++
 			continue
 		}
@@ -56,15 +50,6 @@ func (s *Scanner) atEmail(i int) int {
 		if !isAlpha(c) {
 			return i + 1
 		}
-	}
-	masked := false
-	for _, c := range b[j:i] {
-		if c == '*' {
-			masked = true
-		}
-	}
-	if b[j] == '*' {
-		return i + 1
 	}
 	s.emit(Finding{Type: Email, Start: j, End: k, Confidence: High, Masked: masked})
 	return k

@@ -33,26 +33,23 @@ func MaskText(text []byte) []byte {
 	return append(out, text[last:]...)
 }
 
-func isSep(c byte) bool { return c == '-' || c == ' ' || c == '.' || c == ':' || c == '+' }
+// maskSeps are the ASCII separators that masking keeps.
+var maskSeps = [256]bool{'-': true, ' ': true, '.': true, ':': true, '+': true}
+
+func isSep(c byte) bool { return maskSeps[c] }
 
 // appendMask appends the masked value to dst.
 func appendMask(dst []byte, t Type, v []byte) []byte {
 	switch t {
-	case RRN, BirthDate:
-		// The birth date part, and for rrn everything after the gender digit.
-		k := 0
-		return mapChars(dst, v, func(c rune) bool {
-			k++
-			return !(t == RRN && k == 7)
-		})
+	case RRN:
+		// The birth date part and everything after the gender digit.
+		return maskChars(dst, v, 1, len(v), 7)
+	case BirthDate:
+		return maskChars(dst, v, 1, len(v), 0)
 	case Phone, PhoneBusiness:
 		return maskPhone(dst, v)
 	case Card, CardMasked:
-		k := 0
-		return mapChars(dst, v, func(rune) bool {
-			k++
-			return k >= 7 && k <= 12
-		})
+		return maskChars(dst, v, 7, 12, 0)
 	case Email:
 		return maskEmail(dst, v)
 	case IP, IPPrivate:
@@ -63,65 +60,103 @@ func appendMask(dst []byte, t Type, v []byte) []byte {
 		return maskAddress(dst, v)
 	}
 	// account, passport, driver_license, frn, brn: all but the last 4.
-	n := 0
-	for _, c := range string(v) {
-		if c > 0x7f || !isSep(byte(c)) {
-			n++
-		}
-	}
-	k := 0
-	return mapChars(dst, v, func(rune) bool {
-		k++
-		return k <= n-4
-	})
+	return maskChars(dst, v, 1, countChars(v)-4, 0)
 }
 
-// mapChars copies v, replacing each non-separator character for which
-// hide returns true (called in order) with '*'.
-func mapChars(dst, v []byte, hide func(rune) bool) []byte {
+// maskChars copies v, replacing with '*' each character that is not a
+// separator and whose position among those characters, counting from 1,
+// is in [lo, hi] and is not keep.
+func maskChars(dst, v []byte, lo, hi, keep int) []byte {
+	out := starCopy{dst: dst, v: v}
+	k := 0
 	for i := 0; i < len(v); {
-		c := v[i]
-		if c < utf8.RuneSelf {
-			if isSep(c) {
-				dst = append(dst, c)
-			} else if hide(rune(c)) {
-				dst = append(dst, '*')
-			} else {
-				dst = append(dst, c)
-			}
-			i++
-			continue
+		w, sep := 1, isSep(v[i])
+		if v[i] >= utf8.RuneSelf {
+			w, sep = charAt(v, i)
 		}
-		r, w := utf8.DecodeRune(v[i:])
-		if r == '－' { // full-width hyphen is a separator
-			dst = append(dst, v[i:i+w]...)
-		} else if hide(r) {
-			dst = append(dst, '*')
-		} else {
-			dst = append(dst, v[i:i+w]...)
+		if !sep {
+			if k++; k >= lo && k <= hi && k != keep {
+				out.hide(i, w)
+			}
 		}
 		i += w
 	}
-	return dst
+	return out.done()
+}
+
+// starCopy appends v to dst with some characters replaced by '*',
+// copying the bytes between them in one go.
+type starCopy struct {
+	dst, v []byte
+	from   int // v[from:] is not copied yet
+}
+
+// hide replaces the character v[i:i+w], which must come after the last
+// one hidden, with '*'.
+func (c *starCopy) hide(i, w int) {
+	if c.from < i {
+		c.dst = append(c.dst, c.v[c.from:i]...)
+	}
+	c.dst = append(c.dst, '*')
+	c.from = i + w
+}
+
+func (c *starCopy) done() []byte { return append(c.dst, c.v[c.from:]...) }
+
+// countChars returns the number of characters of v that are not
+// separators, as maskChars counts them.
+func countChars(v []byte) int {
+	n := 0
+	for i := 0; i < len(v); {
+		w, sep := charAt(v, i)
+		if !sep {
+			n++
+		}
+		i += w
+	}
+	return n
+}
+
+// charAt returns the byte length of the character at v[i] and whether it
+// is a separator that masking keeps: - space . : + and the full-width
+// hyphen.
+func charAt(v []byte, i int) (int, bool) {
+	if c := v[i]; c < utf8.RuneSelf {
+		return 1, isSep(c)
+	}
+	r, w := utf8.DecodeRune(v[i:])
+	return w, r == '－'
+}
+
+// charLen returns the byte length of the character at v[i].
+func charLen(v []byte, i int) int {
+	if v[i] < utf8.RuneSelf {
+		return 1
+	}
+	_, w := utf8.DecodeRune(v[i:])
+	return w
 }
 
 // maskPhone hides the middle group (국번): the digits between the area or
 // carrier prefix and the last four.
 func maskPhone(dst, v []byte) []byte {
-	var d [24]byte
+	// The digits (ASCII, full-width or '*') and where they are.
+	var (
+		d     [24]byte
+		at, w [24]int
+	)
 	n := 0
-	for i := 0; i < len(v); {
-		c, w := digitAt(v, i)
-		if w == 0 {
-			_, w = utf8.DecodeRune(v[i:])
-			i += w
-			continue
+	for i := 0; i < len(v) && n < len(d); {
+		c, cw := v[i], 1
+		if c-'0' >= 10 && c != '*' {
+			if c, cw = fullWidthDigitAt(v, i); cw == 0 {
+				i += charLen(v, i)
+				continue
+			}
 		}
-		if n < len(d) {
-			d[n] = c
-			n++
-		}
-		i += w
+		d[n], at[n], w[n] = c, i, cw
+		n++
+		i += cw
 	}
 	skip := 0 // leading digits not part of the national number
 	if len(v) > 0 && v[0] == '+' && n >= 2 && d[0] == '8' && d[1] == '2' {
@@ -144,25 +179,11 @@ func maskPhone(dst, v []byte) []byte {
 	case len(nat) == 8 && nat[0] != '0':
 		prefix = 4 // 1588-1234 has no middle group
 	}
-	lo, hi := skip+prefix, n-4
-	k := 0
-	for i := 0; i < len(v); {
-		_, w := digitAt(v, i)
-		if w == 0 {
-			_, w = utf8.DecodeRune(v[i:])
-			dst = append(dst, v[i:i+w]...)
-			i += w
-			continue
-		}
-		if k >= lo && k < hi {
-			dst = append(dst, '*')
-		} else {
-			dst = append(dst, v[i:i+w]...)
-		}
-		k++
-		i += w
+	out := starCopy{dst: dst, v: v}
+	for k := skip + prefix; k < n-4; k++ {
+		out.hide(at[k], w[k])
 	}
-	return dst
+	return out.done()
 }
 
 // maskEmail hides the local part but its first two characters.
@@ -177,16 +198,13 @@ func maskEmail(dst, v []byte) []byte {
 	if at < 0 {
 		return append(dst, v...)
 	}
-	k := 0
-	for i := 0; i < at; {
-		_, w := utf8.DecodeRune(v[i:at])
-		if k < 2 {
-			dst = append(dst, v[i:i+w]...)
-		} else {
-			dst = append(dst, '*')
-		}
-		k++
-		i += w
+	keep := 0 // bytes of the first two characters
+	for k := 0; k < 2 && keep < at; k++ {
+		keep += min(charLen(v, keep), at-keep)
+	}
+	dst = append(dst, v[:keep]...)
+	for range utf8.RuneCount(v[keep:at]) {
+		dst = append(dst, '*')
 	}
 	return append(dst, v[at:]...)
 }
@@ -203,27 +221,21 @@ func maskIP(dst, v []byte) []byte {
 			dots++
 		}
 	}
-	if colon >= 0 && dots == 0 {
-		dst = append(dst, v[:colon+1]...)
-		for range v[colon+1:] {
-			dst = append(dst, '*')
-		}
-		return dst
-	}
-	g := 0
-	for _, c := range v {
-		if c == '.' {
+	out := starCopy{dst: dst, v: v}
+	g := 0 // the IPv4 group
+	for i, c := range v {
+		switch {
+		case colon >= 0 && dots == 0:
+			if i > colon {
+				out.hide(i, 1)
+			}
+		case c == '.':
 			g++
-			dst = append(dst, c)
-			continue
-		}
-		if g == 2 {
-			dst = append(dst, '*')
-		} else {
-			dst = append(dst, c)
+		case g == 2:
+			out.hide(i, 1)
 		}
 	}
-	return dst
+	return out.done()
 }
 
 // maskName keeps the surname (two syllables for 남궁, 제갈 …) and hides the
@@ -235,11 +247,7 @@ func maskName(dst, v []byte) []byte {
 			keep = 2
 		}
 	}
-	k := 0
-	return mapChars(dst, v, func(r rune) bool {
-		k++
-		return k > keep && r != ' '
-	})
+	return maskChars(dst, v, keep+1, len(v), 0)
 }
 
 // maskAddress keeps the leading 시도 and 시·군·구 words and replaces the

@@ -124,6 +124,9 @@ func (s *Scanner) classify(gi, gj int) (Finding, bool) {
 	return Finding{}, false
 }
 
+// pair returns the two-digit number d[k:k+2].
+func pair(d []byte, k int) int { return int(d[k]-'0')*10 + int(d[k+1]-'0') }
+
 func num(d []byte) int {
 	n := 0
 	for _, c := range d {
@@ -170,8 +173,7 @@ func rrnCentury(g byte) (int, bool) {
 // that is not in the future.
 func (s *Scanner) rrnDate(d []byte) bool {
 	c, _ := rrnCentury(d[6])
-	y := c + num(d[0:2])
-	m, dd := num(d[2:4]), num(d[4:6])
+	y, m, dd := c+pair(d, 0), pair(d, 2), pair(d, 4)
 	return validDate(y, m, dd) && y*10000+m*100+dd <= s.today
 }
 
@@ -268,8 +270,8 @@ func luhn(d []byte) bool {
 // have len(d) digits.
 func cardBrand(d []byte) bool {
 	n := len(d)
-	p2 := num(d[:2])
-	p4 := num(d[:4])
+	p2 := pair(d, 0)
+	p4 := p2*100 + pair(d, 2)
 	switch d[0] {
 	case '4': // Visa
 		return n == 13 || n == 16 || n == 19

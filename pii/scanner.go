@@ -104,14 +104,11 @@ func (s *Scanner) scan(b []byte, fn func(Finding)) {
 // at handles the trigger byte b[i] and returns where scanning resumes.
 func (s *Scanner) at(i int) int {
 	switch c := s.b[i]; {
-	case c-'0' < 10:
+	case c-'0' < 10 || c == 0xEF && fullWidthDigit(s.b, i):
 		return s.atDigit(i)
 	case c == '@':
 		return s.atEmail(i)
 	case c == 0xEF:
-		if fullWidthDigit(s.b, i) {
-			return s.atDigit(i)
-		}
 		return i + 1
 	}
 	return s.atHangul(i)
@@ -131,7 +128,9 @@ const (
 	clsDigit = 1 << iota
 	clsAlpha
 	clsHex
-	clsWord // letters, digits and _ - . : * (hashes, UUIDs, versions)
+	clsWord  // letters, digits and _ - . : * (hashes, UUIDs, versions)
+	clsLocal // letters, digits and . _ % + - * (e-mail local parts)
+	clsLabel // letters, digits and - (domain labels)
 )
 
 var charClass = func() (t [256]uint8) {
@@ -146,9 +145,19 @@ var charClass = func() (t [256]uint8) {
 				t[c] |= clsHex
 			}
 		}
+		if t[c]&(clsAlpha|clsDigit) != 0 {
+			t[c] |= clsLocal | clsLabel
+		}
 		switch b {
 		case '_', '-', '.', ':', '*':
 			t[c] |= clsWord
+		}
+		switch b {
+		case '.', '_', '%', '+', '-', '*':
+			t[c] |= clsLocal
+		}
+		if b == '-' {
+			t[c] |= clsLabel
 		}
 	}
 	return t
@@ -195,8 +204,9 @@ func (s *Scanner) atDigit(i int) int {
 		// Bare runs of these lengths are nothing unless a birth label
 		// precedes six or eight digits: no identifier has 7 digits, and 9
 		// only for Seoul numbers (02…).
-		short := l < 6 || l == 7 || l == 9 && b[i] != '0' || (l == 6 || l == 8) && !s.birthLabel(i)
-		if short && (j == len(b) || shortEnd(b, i, j)) && !s.maybeAddressNumber(i, j) {
+		ends := j == len(b) || shortEnd(b, i, j)
+		short := l < 6 || l == 7 || l == 9 && b[i] != '0' || (l == 6 || l == 8) && ends && !s.birthLabel(i)
+		if short && ends && !s.maybeAddressNumber(i, j) {
 			if j < len(b) && charClass[b[j]]&clsAlpha != 0 {
 				return skipWord(b, j)
 			}

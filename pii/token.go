@@ -214,11 +214,16 @@ func separatorAt(b []byte, p int) (byte, int) {
 
 // digitAt returns the digit (or '*') at b[i] and its byte length, or 0.
 func digitAt(b []byte, i int) (byte, int) {
-	c := b[i]
-	if c >= '0' && c <= '9' || c == '*' {
+	if c := b[i]; c-'0' < 10 || c == '*' {
 		return c, 1
 	}
-	if c == 0xEF && fullWidthDigit(b, i) {
+	return fullWidthDigitAt(b, i)
+}
+
+// fullWidthDigitAt returns the full-width digit at b[i] as an ASCII digit
+// and its byte length (3), or 0.
+func fullWidthDigitAt(b []byte, i int) (byte, int) {
+	if fullWidthDigit(b, i) {
 		return '0' + b[i+2] - 0x90, 3
 	}
 	return 0, 0
