@@ -186,3 +186,27 @@ func TestWriteBenchInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// shortTexts are what the ingest pipeline hands Count (a record's payload)
+// and MaskString (its detail): a few hundred bytes, usually without
+// personal data.
+var shortTexts = []struct{ name, text string }{
+	{"sql", "SELECT id, name, grade, dept_code FROM hr.employees WHERE dept_code = 'D0042' AND hired_at >= '2024-01-01' ORDER BY hired_at DESC LIMIT 50 OFFSET 100 /* report=monthly-headcount v2.3 */"},
+	{"json", `{"query_id":"q-20240115-0042","rows":50,"elapsed_ms":123,"status":"ok","columns":["id","grade","dept_code","hired_at"],"client":"report-service/2.3.1","trace":"4bf92f3577b34da6a3ce929d0e0e4736"}`},
+	{"korean", "사용자가 인사 시스템에서 월간 인원 현황 보고서를 조회했습니다. 조회 조건은 부서 코드와 입사일 기준이며 결과는 50건입니다."},
+	{"sql_pii", "SELECT id, name, grade FROM crm.customers WHERE phone = '010-2345-6789' OR email = 'hong.gd@example.com' ORDER BY id LIMIT 10 /* lookup by contact, ticket 4521 */"},
+}
+
+// BenchmarkShort measures the per-call cost of Count and MaskString on
+// short texts, which bounds the ingest pipeline's records per second.
+func BenchmarkShort(b *testing.B) {
+	for _, in := range shortTexts {
+		text := []byte(in.text)
+		b.Run("Count/"+in.name, func(b *testing.B) {
+			loop(b, len(text), func() { Count(text) })
+		})
+		b.Run("MaskString/"+in.name, func(b *testing.B) {
+			loop(b, len(in.text), func() { MaskString(in.text) })
+		})
+	}
+}

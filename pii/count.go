@@ -1,11 +1,15 @@
 package pii
 
-import "bytes"
+import (
+	"bytes"
+	"sync"
+)
 
 // Counts is what Count finds in a text.
 type Counts struct {
 	// Types holds the number of distinct values per type (medium and high
-	// confidence only). Types with none are absent.
+	// confidence only). Types with none are absent; the map is nil if no
+	// type has any.
 	Types map[Type]int
 	// Subjects is the number of rows or lines that carry at least one
 	// identifying value: an estimate of the data subjects the text
@@ -16,72 +20,117 @@ type Counts struct {
 // Count detects the text's format (CSV, TSV, JSON lines or free text),
 // scans it with column names as context and counts distinct values per
 // type and the rows that carry an identifying one. It is what the ingest
-// pipeline calls on a record's payload and detail.
+// pipeline calls on a record's payload. A text with nothing to count
+// costs no allocation, and its Counts has a nil Types map.
 func Count(text []byte) Counts {
-	c := Counts{Types: map[Type]int{}}
-	s := NewScanner()
-	seen := map[valueKey]struct{}{}
-	// The callbacks are made once: line and rows change under them.
-	var (
-		line []byte
-		rows []bool
-		hit  bool
-	)
-	add := func(f Finding) bool {
-		if f.Confidence < Medium {
-			return false
-		}
-		v := line[f.Start:f.End]
-		k := valueKey{f.Type, valueHash(f.Type, v)}
-		if _, ok := seen[k]; !ok {
-			seen[k] = struct{}{}
-			c.Types[f.Type]++
-		}
-		return identifying(f.Type, v)
+	k := counters.Get().(*counter)
+	k.s.today = 0 // a pooled Scanner may be older than today
+	c := k.count(text)
+	k.c, k.line = Counts{}, nil
+	if len(k.seen) > maxPooledSeen {
+		k.seen = nil // do not keep a large text's set in the pool
 	}
-	onText := func(f Finding) {
-		if add(f) {
-			hit = true
-		}
-	}
-	onRow := func(f Finding, row int) {
-		if add(f) {
-			for len(rows) <= row {
-				rows = append(rows, false)
-			}
-			rows[row] = true
-		}
-	}
-	format := DetectFormat(text[:min(len(text), 4096)])
+	clear(k.seen)
+	counters.Put(k)
+	return c
+}
+
+// maxPooledSeen bounds the distinct-value set a pooled counter keeps.
+const maxPooledSeen = 1024
+
+// counters holds Count's state between calls: Count may be called
+// concurrently, and a Scanner, a Table and the set of values seen are too
+// costly to make for each short payload.
+var counters = sync.Pool{New: func() any {
+	k := &counter{s: NewScanner()}
+	k.onText, k.onRow = k.text, k.row
+	return k
+}}
+
+// counter counts the findings of one text at a time.
+type counter struct {
+	s     *Scanner
+	table *Table
+	c     Counts
+	seen  map[valueKey]struct{}
+	line  []byte // the line being scanned: findings' offsets are in it
+	rows  []bool // the rows of the current record that hold an identifying value
+	hit   bool   // the current line of free text holds one
+
+	// The callbacks, made once: the fields above change under them.
+	onText func(Finding)
+	onRow  func(Finding, int)
+}
+
+func (k *counter) count(text []byte) Counts {
 	var t *Table
-	if format != FormatText {
-		t = NewTable(s, format)
+	if format := DetectFormat(text[:min(len(text), 4096)]); format != FormatText {
+		if k.table == nil {
+			k.table = NewTable(k.s, format)
+		}
+		t = k.table
+		t.restart(format)
 	}
 	for len(text) > 0 {
 		nl := bytes.IndexByte(text, '\n')
-		line = text
+		k.line = text
 		if nl >= 0 {
-			line, text = text[:nl], text[nl+1:]
+			k.line, text = text[:nl], text[nl+1:]
 		} else {
 			text = nil
 		}
 		if t == nil {
-			hit = false
-			s.Scan(line, onText)
-			if hit {
-				c.Subjects++
+			k.hit = false
+			k.s.Scan(k.line, k.onText)
+			if k.hit {
+				k.c.Subjects++
 			}
 			continue
 		}
-		rows = rows[:0]
-		t.Record(line, onRow)
-		for _, r := range rows {
+		k.rows = k.rows[:0]
+		t.Record(k.line, k.onRow)
+		for _, r := range k.rows {
 			if r {
-				c.Subjects++
+				k.c.Subjects++
 			}
 		}
 	}
-	return c
+	return k.c
+}
+
+// add counts f and reports whether it is an identifying value.
+func (k *counter) add(f Finding) bool {
+	if f.Confidence < Medium {
+		return false
+	}
+	v := k.line[f.Start:f.End]
+	key := valueKey{f.Type, valueHash(f.Type, v)}
+	if _, ok := k.seen[key]; !ok {
+		if k.seen == nil {
+			k.seen = map[valueKey]struct{}{}
+		}
+		if k.c.Types == nil {
+			k.c.Types = map[Type]int{}
+		}
+		k.seen[key] = struct{}{}
+		k.c.Types[f.Type]++
+	}
+	return identifying(f.Type, v)
+}
+
+func (k *counter) text(f Finding) {
+	if k.add(f) {
+		k.hit = true
+	}
+}
+
+func (k *counter) row(f Finding, row int) {
+	if k.add(f) {
+		for len(k.rows) <= row {
+			k.rows = append(k.rows, false)
+		}
+		k.rows[row] = true
+	}
 }
 
 // Fingerprint returns a hash of the value's normalised form, equal for one

@@ -1,6 +1,10 @@
 package pii
 
-import "unicode/utf8"
+import (
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+)
 
 // Mask returns value masked for display as the schema's masking table
 // (표시제한) says for type t. It is deterministic, never returns a longer
@@ -12,25 +16,68 @@ func Mask(t Type, value []byte) []byte {
 	return appendMask(out, t, value)
 }
 
-// MaskString is Mask for strings.
-func MaskString(s string) string { return string(MaskText([]byte(s))) }
+// MaskString is MaskText for strings. It returns s itself, without
+// allocating, when there is nothing to mask.
+func MaskString(s string) string {
+	m := maskers.Get().(*masker)
+	out := m.appendMasked(nil, unsafe.Slice(unsafe.StringData(s), len(s)))
+	maskers.Put(m)
+	if out == nil {
+		return s
+	}
+	return unsafe.String(unsafe.SliceData(out), len(out)) // out is not used again
+}
 
 // MaskText returns text with every medium- or high-confidence finding
-// masked by Mask. Everything else is copied unchanged. This is what the
-// pipeline applies to a record's detail before it is stored.
+// masked by Mask. Everything else is copied unchanged. The result is
+// always a new slice.
 func MaskText(text []byte) []byte {
-	s := NewScanner()
-	out := make([]byte, 0, len(text))
-	last := 0
-	s.Scan(text, func(f Finding) {
-		if f.Confidence < Medium {
-			return
-		}
-		out = append(out, text[last:f.Start]...)
-		out = appendMask(out, f.Type, text[f.Start:f.End])
-		last = f.End
-	})
-	return append(out, text[last:]...)
+	m := maskers.Get().(*masker)
+	out := m.appendMasked(make([]byte, 0, len(text)), text)
+	maskers.Put(m)
+	return out
+}
+
+// maskers holds the state of MaskText and MaskString between calls: they
+// may be called concurrently, and a Scanner is too costly to make for each
+// short text.
+var maskers = sync.Pool{New: func() any {
+	m := &masker{s: NewScanner()}
+	m.onFinding = m.finding
+	return m
+}}
+
+// masker masks the findings of one text at a time.
+type masker struct {
+	s         *Scanner
+	dst, text []byte
+	last      int // text[:last] is in dst
+	onFinding func(Finding)
+}
+
+// appendMasked appends text to dst with every medium- or high-confidence
+// finding masked. If there is none, it returns dst unchanged and appends
+// nothing, so that a nil dst stays nil.
+func (m *masker) appendMasked(dst, text []byte) []byte {
+	m.s.today = 0 // a pooled Scanner may be older than today
+	m.dst, m.text, m.last = dst, text, 0
+	m.s.Scan(text, m.onFinding)
+	if m.last > 0 {
+		dst = append(m.dst, text[m.last:]...)
+	} else if dst != nil {
+		dst = append(dst, text...)
+	}
+	m.dst, m.text = nil, nil
+	return dst
+}
+
+func (m *masker) finding(f Finding) {
+	if f.Confidence < Medium {
+		return
+	}
+	m.dst = append(m.dst, m.text[m.last:f.Start]...)
+	m.dst = appendMask(m.dst, f.Type, m.text[f.Start:f.End])
+	m.last = f.End
 }
 
 // maskSeps are the ASCII separators that masking keeps.

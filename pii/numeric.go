@@ -174,7 +174,7 @@ func rrnCentury(g byte) (int, bool) {
 func (s *Scanner) rrnDate(d []byte) bool {
 	c, _ := rrnCentury(d[6])
 	y, m, dd := c+pair(d, 0), pair(d, 2), pair(d, 4)
-	return validDate(y, m, dd) && y*10000+m*100+dd <= s.today
+	return validDate(y, m, dd) && y*10000+m*100+dd <= s.date()
 }
 
 var rrnWeights = [12]int{2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5}
@@ -562,13 +562,13 @@ func (s *Scanner) birthDate(w *win) (Finding, bool) {
 	case len(d) == 6 && (w.ng == 1 || w.shape(2, 2, 2)):
 		y, m, dd = num(d[:2]), num(d[2:4]), num(d[4:6])
 		y += 1900
-		if (y+100)*10000+m*100+dd <= s.today {
+		if (y+100)*10000+m*100+dd <= s.date() {
 			y += 100
 		}
 	default:
 		return Finding{}, false
 	}
-	if !validDate(y, m, dd) || y*10000+m*100+dd > s.today || y < 1890 {
+	if !validDate(y, m, dd) || y*10000+m*100+dd > s.date() || y < 1890 {
 		return Finding{}, false
 	}
 	return Finding{Type: BirthDate, Start: w.start, End: w.end, Confidence: High}, true

@@ -9,7 +9,7 @@ import (
 // between calls so that scanning allocates nothing; reuse one per
 // goroutine. A Scanner is NOT safe for concurrent use.
 type Scanner struct {
-	today int // yyyymmdd; birth dates after it are rejected
+	today int // yyyymmdd, 0 until the first date is validated (see date)
 
 	b       []byte
 	fn      func(Finding)
@@ -25,11 +25,19 @@ type Scanner struct {
 	ctxVal ctxMask
 }
 
-// NewScanner returns a Scanner. Today's date is fixed at construction; it
-// bounds the birth dates that validate.
-func NewScanner() *Scanner {
-	y, m, d := time.Now().Date()
-	return &Scanner{today: y*10000 + int(m)*100 + d, ctxAt: -1}
+// NewScanner returns a Scanner. It reads today's date when it validates
+// its first date and keeps it: birth dates after it do not validate.
+func NewScanner() *Scanner { return &Scanner{ctxAt: -1} }
+
+// date returns today's date as yyyymmdd. The clock is read once: it costs
+// more than scanning a short text on some virtual machines, and most texts
+// hold no date to validate.
+func (s *Scanner) date() int {
+	if s.today == 0 {
+		y, m, d := time.Now().Date()
+		s.today = y*10000 + int(m)*100 + d
+	}
+	return s.today
 }
 
 // Scan reports every finding in free text b, in order of Start, without

@@ -60,9 +60,12 @@ func DetectFormat(head []byte) Format {
 	if i < len(head) && (head[i] == '{' || head[i] == '[') {
 		return FormatJSON
 	}
+	rest := head[i:]
+	if nl := bytes.IndexByte(rest, '\n'); nl < 0 || nl == len(rest)-1 {
+		return FormatText // one line: most payloads, and no table
+	}
 	var tabs, commas [5]int
 	lines := 0
-	rest := head[i:]
 	for lines < 5 && len(rest) > 0 {
 		nl := bytes.IndexByte(rest, '\n')
 		if nl < 0 {
@@ -102,6 +105,9 @@ func DetectFormat(head []byte) Format {
 
 // csvFields counts the fields of a CSV line, honouring quotes.
 func csvFields(line []byte, sep byte) int {
+	if bytes.IndexByte(line, '"') < 0 {
+		return bytes.Count(line, []byte{sep}) + 1
+	}
 	n, q := 1, false
 	for _, c := range line {
 		switch {
@@ -122,6 +128,7 @@ type Table struct {
 	s       *Scanner
 	format  Format
 	started bool
+	names   []byte            // a copy of the header line, which header points into
 	header  [][]byte
 	cols    []column          // the header's columns, classified
 	keys    map[string]column // JSON keys seen, classified
@@ -173,6 +180,14 @@ func NewTable(s *Scanner, f Format) *Table {
 	return t
 }
 
+// restart makes t ready for another text in format f. It keeps t's
+// buffers and the JSON keys it has classified, so that Count allocates
+// nothing for them.
+func (t *Table) restart(f Format) {
+	t.format, t.started = f, false
+	t.names, t.header, t.cols = t.names[:0], t.header[:0], t.cols[:0]
+}
+
 // emitField moves a finding from value to line offsets and passes it on.
 func (t *Table) emitField(f Finding) {
 	if t.mapped {
@@ -209,8 +224,9 @@ func (t *Table) delimited(line []byte, sep byte, fn func(Finding, int)) {
 	if !t.started {
 		t.started = true
 		if looksLikeHeader(line, sep) {
-			forFields(line, sep, func(_ int, v []byte) {
-				t.header = append(t.header, bytes.Clone(v))
+			t.names = append(t.names, line...) // line is the caller's
+			forFields(t.names, sep, func(_ int, v []byte) {
+				t.header = append(t.header, v)
 				m, typ := columnContext(string(v))
 				t.cols = append(t.cols, column{m, typ})
 			})
@@ -360,18 +376,21 @@ func (t *Table) json(line []byte, fn func(Finding, int)) {
 // content starts at i, and whether it has escapes.
 func jsonStringEnd(b []byte, i int) (int, bool) {
 	esc := false
-	for i < len(b) {
-		switch b[i] {
-		case '\\':
-			esc = true
-			i += 2
-			continue
-		case '"':
-			return i, esc
+	for {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return len(b), esc || bytes.IndexByte(b[i:], '\\') >= 0
 		}
-		i++
+		bs := bytes.IndexByte(b[i:i+q], '\\')
+		if bs < 0 {
+			return i + q, esc
+		}
+		// A backslash escapes the byte after it, which may be the quote.
+		esc = true
+		if i += bs + 2; i >= len(b) {
+			return len(b), true
+		}
 	}
-	return len(b), esc
 }
 
 func (t *Table) jsonValue(key, v []byte, off int, esc bool, row int, fn func(Finding, int)) {
