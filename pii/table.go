@@ -128,7 +128,7 @@ type Table struct {
 	s       *Scanner
 	format  Format
 	started bool
-	names   []byte            // a copy of the header line, which header points into
+	names   []byte // a copy of the header line, which header points into
 	header  [][]byte
 	cols    []column          // the header's columns, classified
 	keys    map[string]column // JSON keys seen, classified
