@@ -39,6 +39,8 @@ func (rr *ruleRun) alive(ev *event) {
 		}
 		s = &sysState{}
 		rr.sys[ev.rec.System] = s
+		i, _ := slices.BinarySearch(rr.sysNames, ev.rec.System)
+		rr.sysNames = slices.Insert(rr.sysNames, i, ev.rec.System)
 	}
 	rr.lastSys, rr.lastName = s, ev.rec.System
 	if ev.t >= s.last {
@@ -49,15 +51,10 @@ func (rr *ruleRun) alive(ev *event) {
 // checkAbsence alerts for the systems silent longer than allowed at now.
 func (e *Engine) checkAbsence(now int64) {
 	for _, rr := range e.runs {
-		if rr.r.Kind != KindAbsence || len(rr.sys) == 0 {
+		if rr.r.Kind != KindAbsence {
 			continue
 		}
-		names := make([]string, 0, len(rr.sys))
-		for n := range rr.sys {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for _, n := range names {
+		for _, n := range rr.sysNames {
 			s := rr.sys[n]
 			if s.alerted {
 				continue
@@ -76,8 +73,9 @@ func (e *Engine) checkAbsence(now int64) {
 			s.alerted = true
 			gap := time.Duration(now - s.last).Round(time.Minute)
 			rr.fire(n, &finding{keys: map[string]string{"system": n}, t: now, first: s.last, ids: []string{s.id},
-				ko: fmt.Sprintf("%s 동안 기록 없음 (평소 최대 간격 %s)", koGap(gap), koGap(silence)),
-				en: fmt.Sprintf("no records for %s (expected gap at most %s)", enGap(gap), enGap(silence))})
+				why: wording{
+					fmt.Sprintf("%s 동안 기록 없음 (평소 최대 간격 %s)", koGap(gap), koGap(silence)),
+					fmt.Sprintf("no records for %s (expected gap at most %s)", enGap(gap), enGap(silence))}})
 		}
 	}
 }

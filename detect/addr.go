@@ -9,8 +9,9 @@ import (
 
 // addrIndex answers "whose assigned address is this?" without scanning
 // every person: single addresses in a map, ranges in a list. The engine
-// rebuilds it from the directory every ten minutes of event time.
+// rebuilds it when the directory's people change (Engine.refreshAddrs).
 type addrIndex struct {
+	people []*directory.Person // built from, sorted by id
 	exact  map[netip.Addr]*directory.Person
 	ranges []addrRange
 }
@@ -20,9 +21,9 @@ type addrRange struct {
 	who *directory.Person
 }
 
-func newAddrIndex(d *directory.Directory) *addrIndex {
-	x := &addrIndex{exact: map[netip.Addr]*directory.Person{}}
-	for _, p := range d.People() {
+func newAddrIndex(people []*directory.Person) *addrIndex {
+	x := &addrIndex{people: people, exact: map[netip.Addr]*directory.Person{}}
+	for _, p := range people {
 		if p.Status == "departed" {
 			continue
 		}

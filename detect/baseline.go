@@ -159,8 +159,7 @@ func (rr *ruleRun) baselineAdd(en *entity, ev *event) {
 	}
 	got, gotEn := amount(r.field, st.cur)
 	f := &finding{ev: ev, t: ev.t, first: ev.t, ids: ids}
-	f.ko = fmt.Sprintf("%s 합계 %s (%s)", period, got, st.why)
-	f.en = fmt.Sprintf("%s in one %s (%s)", gotEn, periodEn, st.whyEn)
+	f.why = wording{fmt.Sprintf("%s 합계 %s (%s)", period, got, st.why), fmt.Sprintf("%s in one %s (%s)", gotEn, periodEn, st.whyEn)}
 	rr.fire(en.key, f)
 }
 

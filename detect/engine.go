@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -62,8 +63,8 @@ type Engine struct {
 	entities int   // over all rules
 	peak     int
 	sessions *sessionTracker
-	owners   map[string]*directory.Person
-	ownersAt int64
+	owners   map[string]*directory.Person // answers of addrs by address
+	ownersAt int64                        // when the directory was last read for addresses
 	addrs    *addrIndex
 
 	// byAction lists, per action, the rules whose detection can match it;
@@ -71,9 +72,10 @@ type Engine struct {
 	byAction  [15][6][]*ruleRun // by action, then actor type
 	anyAction []*ruleRun
 
-	emit  func(*alert.Alert)
-	ev    event
-	dirty []pending
+	emit    func(*alert.Alert)
+	ev      event
+	dirty   []pending
+	summary summaryBuf
 }
 
 // New compiles an engine over rules (as returned by LoadRules).
@@ -242,9 +244,10 @@ func (e *Engine) sweep(now int64) {
 	}
 	e.sessions.sweep(now)
 	if now-e.ownersAt > int64(addrRefresh) {
-		clear(e.owners)
-		e.addrs = nil
 		e.ownersAt = now
+		if e.addrs != nil {
+			e.refreshAddrs()
+		}
 	}
 }
 
@@ -253,9 +256,10 @@ func (e *Engine) sweep(now int64) {
 const addrRefresh = time.Hour
 
 // ownerOf returns the active person whose assigned address ip is. Answers
-// are cached for addrRefresh of event time so that directory changes are
-// seen soon without scanning the directory for every record.
-func (e *Engine) ownerOf(ip string, now int64) *directory.Person {
+// are cached until the directory's people change (looked at every
+// addrRefresh of event time), so that changes are seen soon without
+// scanning the directory for every record.
+func (e *Engine) ownerOf(ip string) *directory.Person {
 	if e.dir == nil {
 		return nil
 	}
@@ -266,11 +270,25 @@ func (e *Engine) ownerOf(ip string, now int64) *directory.Person {
 		clear(e.owners)
 	}
 	if e.addrs == nil {
-		e.addrs = newAddrIndex(e.dir)
+		e.refreshAddrs()
 	}
 	p := e.addrs.owner(ip)
 	e.owners[ip] = p
 	return p
+}
+
+// refreshAddrs rebuilds the address index, and forgets the answers it
+// gave, when the directory's people are not those it was built from. The
+// directory replaces a person it imports rather than changing it, so the
+// same pointers mean the same addresses; rebuilding every hour regardless
+// cost a tenth of a month's detection.
+func (e *Engine) refreshAddrs() {
+	people := e.dir.People()
+	if e.addrs != nil && slices.Equal(people, e.addrs.people) {
+		return
+	}
+	e.addrs = newAddrIndex(people)
+	clear(e.owners)
 }
 
 var allActions = []record.Action{record.Login, record.LoginFailed, record.Logout, record.View, record.Search,

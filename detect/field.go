@@ -117,7 +117,7 @@ func (ev *event) addrOwner() *directory.Person {
 	if ev.done&lookOwner == 0 {
 		ev.done |= lookOwner
 		if ev.rec.Origin.IP != "" {
-			ev.owner = ev.e.ownerOf(ev.rec.Origin.IP, ev.t)
+			ev.owner = ev.e.ownerOf(ev.rec.Origin.IP)
 		}
 	}
 	return ev.owner

@@ -54,11 +54,11 @@ func (rr *ruleRun) newValue(en *entity, ev *event) {
 		}
 		f := &finding{ev: ev, t: ev.t, first: ev.t, ids: []string{ev.rec.ID}}
 		if n == 0 {
-			f.ko = fmt.Sprintf("처음 보는 %s 값 %s (이전 기록 없음)", r.field, s)
-			f.en = fmt.Sprintf("new %s %s (none seen before)", r.field, s)
+			f.why = wording{fmt.Sprintf("처음 보는 %s 값 %s (이전 기록 없음)", r.field, s), fmt.Sprintf("new %s %s (none seen before)", r.field, s)}
 		} else {
-			f.ko = fmt.Sprintf("처음 보는 %s 값 %s (지난 %s 동안 본 값 %d개: %s)", r.field, s, koDuration(r.lookback), n, strings.Join(sorted(seen), ", "))
-			f.en = fmt.Sprintf("new %s %s (%d seen within %s: %s)", r.field, s, n, enDuration(r.lookback), strings.Join(sorted(seen), ", "))
+			list := strings.Join(sorted(seen), ", ")
+			f.why = wording{fmt.Sprintf("처음 보는 %s 값 %s (지난 %s 동안 본 값 %d개: %s)", r.field, s, koDuration(r.lookback), n, list),
+				fmt.Sprintf("new %s %s (%d seen within %s: %s)", r.field, s, n, enDuration(r.lookback), list)}
 		}
 		rr.fire(en.key, f)
 	})

@@ -418,3 +418,45 @@ func TestLateAndNilEmit(t *testing.T) {
 		t.Errorf("after Flush: held %d, %d alerts; want 0 and 2", s.Held, len(got))
 	}
 }
+
+// TestAddressOwnerFollowsDirectory: when the directory assigns an address
+// to someone else, the engine sees it within addrRefresh of event time.
+func TestAddressOwnerFollowsDirectory(t *testing.T) {
+	dir := directory.New()
+	if _, err := dir.Import(strings.NewReader(`{"kind":"person","id":"lee","name":"이영희","ips":["10.0.0.5"]}
+{"kind":"person","id":"park","name":"박민수"}
+{"kind":"person","id":"kim","name":"김철수"}`), "d"); err != nil {
+		t.Fatal(err)
+	}
+	e := engineFor(t, `title: foreign
+id: foreign
+level: high
+detection:
+  s: {origin.foreign: true}
+  condition: s
+jikimi:
+  group-by: [origin.owner]
+  merge: 1m
+`, dir)
+	got := sink{}
+	t0 := time.Date(2025, 9, 1, 9, 0, 0, 0, kst)
+	from := func(id string, at time.Time) {
+		e.Process(rec(id, at, func(r *record.Record) { r.Origin.IP = "10.0.0.5" }), got.emit)
+	}
+	from("r1", t0)
+	e.Advance(t0.Add(time.Minute), got.emit) // r1 is evaluated before the change
+	if _, err := dir.Import(strings.NewReader(`{"kind":"person","id":"lee","name":"이영희"}
+{"kind":"person","id":"park","name":"박민수","ips":["10.0.0.5"]}`), "d"); err != nil {
+		t.Fatal(err)
+	}
+	from("r2", t0.Add(2*addrRefresh))
+	from("r3", t0.Add(3*addrRefresh))
+	e.Flush(got.emit)
+	owners := map[string]bool{}
+	for _, a := range got {
+		owners[a.Keys["origin.owner"]] = true
+	}
+	if !owners["lee"] || !owners["park"] || len(owners) != 2 {
+		t.Errorf("alerts for owners %v, want lee and then park", owners)
+	}
+}

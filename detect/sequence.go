@@ -63,6 +63,6 @@ func (rr *ruleRun) sequenceStep(en *entity, f *finding, k int) {
 		names[i], namesEn[i] = b.Title, b.TitleEn
 	}
 	rr.fire(en.key, &finding{ev: f.ev, keys: f.keys, t: f.t, first: st.t0, ids: slices.Clone(st.ids), recs: st.recs,
-		ko: fmt.Sprintf("%s 순서로 %s 안에 일어남", strings.Join(names, " → "), koDuration(r.timespan)),
-		en: fmt.Sprintf("%s, in this order within %s", strings.Join(namesEn, " → "), enDuration(r.timespan))})
+		why: wording{fmt.Sprintf("%s 순서로 %s 안에 일어남", strings.Join(names, " → "), koDuration(r.timespan)),
+			fmt.Sprintf("%s, in this order within %s", strings.Join(namesEn, " → "), enDuration(r.timespan))}})
 }

@@ -29,6 +29,7 @@ type ruleRun struct {
 	keyBuf   []string
 	kb       []byte
 	sys      map[string]*sysState // absence
+	sysNames []string             // the keys of sys, sorted: checked every minute
 	lastSys  *sysState            // the system of the previous record
 	lastName string
 }
@@ -160,8 +161,7 @@ type finding struct {
 	first int64             // earliest evidence time
 	ids   []string          // evidence record ids
 	recs  []*record.Record  // more evidence records to describe (sequence steps)
-	ko    string            // how much, compared with what (Korean)
-	en    string            // the same in English
+	why   reason            // how much, compared with what
 }
 
 // fire reports a finding: it becomes (or extends) an alert unless the rule
@@ -245,10 +245,7 @@ func (rr *ruleRun) upsert(key string, f *finding) {
 	if o == nil || f.t-o.last > int64(rr.r.merge) {
 		key = strings.Clone(key) // it may alias a reused buffer
 		o = &openAlert{seen: map[string]struct{}{}}
-		o.a = alert.Alert{
-			ID: alertID(rr.r.ID, key, f.first), Rule: rr.r.ID, Severity: rr.r.Level,
-			Time: time.Unix(0, f.first).In(kst), Keys: rr.keyMap(key),
-		}
+		o.a = alert.Alert{ID: alertID(rr.r.ID, key, f.first), Rule: rr.r.ID, Severity: rr.r.Level, Keys: rr.keyMap(key)}
 		if f.ev == nil {
 			o.a.Keys = f.keys
 		}
@@ -285,11 +282,9 @@ func (rr *ruleRun) upsert(key string, f *finding) {
 	} else if s := f.keys["system"]; s != "" && o.a.System == "" {
 		o.a.System = s
 	}
-	if f.ko != "" {
-		o.ko, o.en = f.ko, f.en
+	if f.why != nil {
+		o.why = f.why
 	}
-	o.a.Time = time.Unix(0, o.first).In(kst)
-	o.a.LastTime = time.Unix(0, o.last).In(kst)
 	if o.emitted == 0 || f.t-o.emitted >= int64(emitEvery) {
 		rr.e.send(o, rr.r, f.t)
 	} else if !o.dirty {
@@ -308,11 +303,14 @@ type pending struct {
 	r *Rule
 }
 
-// send writes the alert's summary and emits a copy of it.
+// send writes the alert's times and summary, which only its emissions
+// show, and emits a copy of it.
 func (e *Engine) send(o *openAlert, r *Rule, now int64) {
 	o.dirty = false
 	o.emitted = max(now, 1)
-	o.a.Summary, o.a.SummaryEn = o.summarise(r)
+	o.a.Time = time.Unix(0, o.first).In(kst)
+	o.a.LastTime = time.Unix(0, o.last).In(kst)
+	o.a.Summary, o.a.SummaryEn = o.summarise(r, &e.summary)
 	if e.emit != nil {
 		a := o.a
 		a.Records = o.a.Records[:len(o.a.Records):len(o.a.Records)]

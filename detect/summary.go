@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -33,25 +34,40 @@ type openAlert struct {
 	rows    int64
 	bytes   int64
 	subj    int64
-	ko, en  string // kind-specific amount and comparison
+	why     reason // kind-specific amount and comparison
 }
 
 const maxListed = 3
 
+// reason says how much, compared with what: the end of an alert's summary.
+// It is worded when the alert is sent rather than when found, as a window
+// past its threshold finds with every record.
+type reason interface {
+	// appendTo appends the reason in Korean to k and in English to g.
+	appendTo(k, g []byte) ([]byte, []byte)
+}
+
+// wording is a reason worded when it was found.
+type wording struct{ ko, en string }
+
+func (w wording) appendTo(k, g []byte) ([]byte, []byte) { return cat(k, w.ko), cat(g, w.en) }
+
 // maxObjects is how many distinct objects an alert counts exactly.
 const maxObjects = 100
 
-func addListed(xs []string, x string, max int) ([]string, bool) {
+// addListed appends x to xs unless it is empty, listed already or xs
+// holds max; full reports that x was left out for lack of room.
+func addListed(xs []string, x string, max int) (_ []string, full bool) {
 	if x == "" || slices.Contains(xs, x) {
 		return xs, false
 	}
 	if len(xs) >= max {
 		return xs, true
 	}
-	return append(xs, x), true
+	return append(xs, x), false
 }
 
-// first_ reports whether record id is not yet described, and marks it.
+// firstNote reports whether record id is not yet described, and marks it.
 func (o *openAlert) firstNote(id string) bool {
 	if o.noted == nil {
 		o.noted = map[string]struct{}{}
@@ -72,9 +88,10 @@ func (o *openAlert) note(e *Engine, ev *event) {
 	if o.a.System == "" {
 		o.a.System = r.System
 	}
-	var added bool
-	if o.actors, added = addListed(o.actors, r.Actor.ID, maxListed); added && !slices.Contains(o.actors, r.Actor.ID) {
-		o.moreAct = true
+	// Once a list has overflowed it is final: an alert of 100,000 records
+	// does not scan it for each.
+	if !o.moreAct {
+		o.actors, o.moreAct = addListed(o.actors, r.Actor.ID, maxListed)
 	}
 	if p := ev.actor(); p != nil && p.Name != "" {
 		if o.names == nil {
@@ -93,8 +110,8 @@ func (o *openAlert) note(e *Engine, ev *event) {
 			o.ownerEn = fmt.Sprintf("an address assigned to someone else, %s (%s%s)", w.Name, w.ID, host)
 		}
 	}
-	if o.objects, added = addListed(o.objects, r.Target.Object, maxObjects); added && len(o.objects) == maxObjects && !slices.Contains(o.objects, r.Target.Object) {
-		o.moreObj = true
+	if !o.moreObj {
+		o.objects, o.moreObj = addListed(o.objects, r.Target.Object, maxObjects)
 	}
 	o.actions, _ = addListed(o.actions, string(r.Action), 4)
 	if r.Result.Rows != nil {
@@ -111,104 +128,153 @@ func (o *openAlert) note(e *Engine, ev *event) {
 	}
 }
 
-// summarise writes the alert's reason in Korean and English.
-func (o *openAlert) summarise(r *Rule) (ko, en string) {
-	var k, g strings.Builder
-	fmt.Fprintf(&k, "[%s] ", r.Title)
-	fmt.Fprintf(&g, "[%s] ", r.TitleEn)
-	who := func(lang string) string {
-		if len(o.actors) == 0 {
-			return ""
-		}
-		parts := make([]string, len(o.actors))
-		for i, a := range o.actors {
-			if n := o.names[a]; n != "" {
-				parts[i] = a + "(" + n + ")"
-			} else {
-				parts[i] = a
-			}
-		}
-		if lang == "ko" {
-			if o.moreAct {
-				return strings.Join(parts, ", ") + " 등 여러 계정이 "
-			}
-			return strings.Join(parts, ", ") + " 계정이 "
-		}
-		switch {
-		case o.moreAct:
-			return "accounts " + strings.Join(parts, ", ") + " and others "
-		case len(parts) > 1:
-			return "accounts " + strings.Join(parts, ", ") + " "
-		}
-		return "account " + strings.Join(parts, ", ") + " "
-	}
+// summaryBuf is scratch space for summaries, kept by the engine so that an
+// emission allocates only the two strings it sends.
+type summaryBuf struct{ ko, en []byte }
+
+// summarise writes the alert's reason in Korean and English. It runs at
+// every emission, once a minute of event time while findings merge into
+// the alert (an incident can go on for days), so it appends into reused
+// buffers instead of going through fmt.
+func (o *openAlert) summarise(r *Rule, buf *summaryBuf) (ko, en string) {
+	buf.ko, buf.en = o.describe(r, buf.ko[:0], buf.en[:0])
+	return string(buf.ko), string(buf.en)
+}
+
+// describe appends the Korean summary to k and the English one to g.
+func (o *openAlert) describe(r *Rule, k, g []byte) ([]byte, []byte) {
+	k = cat(k, "[", r.Title, "] ")
+	g = cat(g, "[", r.TitleEn, "] ")
 	if o.n == 0 {
 		// No record to describe (absence): the entity and the times say it.
 		for _, kv := range sortedKeys(o.a.Keys) {
-			fmt.Fprintf(&k, "%s=%s ", kv[0], kv[1])
-			fmt.Fprintf(&g, "%s=%s ", kv[0], kv[1])
+			k = cat(k, kv[0], "=", kv[1], " ")
+			g = cat(g, kv[0], "=", kv[1], " ")
 		}
-		fmt.Fprintf(&k, "%s 이후 ", koTime(o.first))
-		fmt.Fprintf(&g, "since %s ", enTime(o.first))
-		k.WriteString(o.ko)
-		g.WriteString(o.en)
-		return strings.TrimSpace(k.String()), strings.TrimSpace(g.String())
+		from := kstOf(o.first)
+		k = cat(from.appendKo(k), " 이후 ")
+		g = cat(from.appendEn(cat(g, "since ")), " KST ")
+		if o.why != nil {
+			k, g = o.why.appendTo(k, g)
+		}
+		return bytes.TrimSpace(k), bytes.TrimSpace(g)
 	}
-	k.WriteString(who("ko"))
-	g.WriteString(who("en"))
-	fmt.Fprintf(&k, "%s 사이 ", koSpan(o.first, o.last))
-	fmt.Fprintf(&g, "between %s ", enSpan(o.first, o.last))
+	k, g = o.appendWho(k, g)
+	k = cat(appendKoSpan(k, o.first, o.last), " 사이 ")
+	g = cat(appendEnSpan(cat(g, "between "), o.first, o.last), " ")
 	if len(o.ips) > 0 {
-		ips := strings.Join(o.ips, ", ")
+		k, g = appendJoined(k, o.ips, ", "), appendJoined(cat(g, "from "), o.ips, ", ")
 		if o.owner != "" {
-			fmt.Fprintf(&k, "%s(%s)에서 ", ips, o.owner)
-			fmt.Fprintf(&g, "from %s (%s) ", ips, o.ownerEn)
-		} else {
-			fmt.Fprintf(&k, "%s에서 ", ips)
-			fmt.Fprintf(&g, "from %s ", ips)
+			k, g = cat(k, "(", o.owner, ")"), cat(g, " (", o.ownerEn, ")")
+		}
+		k, g = cat(k, "에서 "), cat(g, " ")
+	}
+	k = cat(o.appendObjectsKo(cat(k, o.a.System, " ")), "에 ")
+	k = cat(appendKoCount(cat(appendJoined(k, o.actions, "/"), " "), int64(o.a.RecordCount)), "건")
+	g = cat(appendEnCount(cat(appendJoined(g, o.actions, "/"), " "), int64(o.a.RecordCount)), " ", plural(o.a.RecordCount, "time", "times"))
+	g = o.appendObjectsEn(cat(g, " on ", o.a.System, " "))
+	k, g = o.appendAmounts(k, g)
+	if o.why != nil {
+		k, g = o.why.appendTo(cat(k, " — "), cat(g, " — "))
+	}
+	return k, g
+}
+
+// appendWho names the accounts: "a(이름), b 계정이 ", "accounts a(이름), b ".
+func (o *openAlert) appendWho(k, g []byte) ([]byte, []byte) {
+	if len(o.actors) == 0 {
+		return k, g
+	}
+	k = o.appendActors(k)
+	if o.moreAct {
+		k = cat(k, " 등 여러 계정이 ")
+	} else {
+		k = cat(k, " 계정이 ")
+	}
+	switch {
+	case o.moreAct:
+		g = cat(o.appendActors(cat(g, "accounts ")), " and others ")
+	case len(o.actors) > 1:
+		g = cat(o.appendActors(cat(g, "accounts ")), " ")
+	default:
+		g = cat(o.appendActors(cat(g, "account ")), " ")
+	}
+	return k, g
+}
+
+func (o *openAlert) appendActors(b []byte) []byte {
+	for i, a := range o.actors {
+		if i > 0 {
+			b = cat(b, ", ")
+		}
+		b = cat(b, a)
+		if n := o.names[a]; n != "" {
+			b = cat(b, "(", n, ")")
 		}
 	}
-	obj := ""
-	objEn := ""
-	if len(o.objects) > 0 {
-		obj = o.objects[0]
-		objEn = o.objects[0]
-		switch {
-		case o.moreObj:
-			obj = fmt.Sprintf("%s 등 %d개 이상 대상", o.objects[0], maxObjects)
-			objEn = fmt.Sprintf("%s and %d+ more objects", o.objects[0], maxObjects-1)
-		case len(o.objects) > 1:
-			obj = fmt.Sprintf("%s 등 %d개 대상", o.objects[0], len(o.objects))
-			objEn = fmt.Sprintf("%s and %d more objects", o.objects[0], len(o.objects)-1)
+	return b
+}
+
+func (o *openAlert) appendObjectsKo(b []byte) []byte {
+	switch {
+	case len(o.objects) == 0:
+		return b
+	case o.moreObj:
+		return cat(strconv.AppendInt(cat(b, o.objects[0], " 등 "), maxObjects, 10), "개 이상 대상")
+	case len(o.objects) > 1:
+		return cat(strconv.AppendInt(cat(b, o.objects[0], " 등 "), int64(len(o.objects)), 10), "개 대상")
+	}
+	return cat(b, o.objects[0])
+}
+
+func (o *openAlert) appendObjectsEn(b []byte) []byte {
+	switch {
+	case len(o.objects) == 0:
+		return b
+	case o.moreObj:
+		return cat(strconv.AppendInt(cat(b, o.objects[0], " and "), maxObjects-1, 10), "+ more objects")
+	case len(o.objects) > 1:
+		return cat(strconv.AppendInt(cat(b, o.objects[0], " and "), int64(len(o.objects)-1), 10), " more objects")
+	}
+	return cat(b, o.objects[0])
+}
+
+// appendAmounts writes " (rows, bytes, data subjects)" when every evidence
+// record was noted here; otherwise (a window's earlier records) the rule's
+// own measure says how much.
+func (o *openAlert) appendAmounts(k, g []byte) ([]byte, []byte) {
+	if o.n < o.a.RecordCount || o.rows <= 0 && o.bytes <= 0 && o.subj <= 0 {
+		return k, g
+	}
+	sep := " ("
+	for _, m := range [...]struct {
+		field string
+		n     int64
+	}{{"result.rows", o.rows}, {"result.bytes", o.bytes}, {"subjects", o.subj}} {
+		if m.n > 0 {
+			k, g = appendAmount(cat(k, sep), cat(g, sep), m.field, float64(m.n))
+			sep = ", "
 		}
 	}
-	fmt.Fprintf(&k, "%s %s에 %s %s건", o.a.System, obj, strings.Join(o.actions, "/"), koCount(int64(o.a.RecordCount)))
-	fmt.Fprintf(&g, "%s %s %s on %s %s", strings.Join(o.actions, "/"), enCount(int64(o.a.RecordCount)), plural(o.a.RecordCount, "time", "times"), o.a.System, objEn)
-	var amt, amtEn []string
-	if o.n < o.a.RecordCount {
-		// Not every evidence record was seen here (a window's earlier
-		// records): the rule's own measure says how much.
-	} else if o.rows > 0 {
-		amt = append(amt, koCount(o.rows)+"행")
-		amtEn = append(amtEn, enCount(o.rows)+" rows")
+	return cat(k, ")"), cat(g, ")")
+}
+
+// cat appends strings to b.
+func cat(b []byte, ss ...string) []byte {
+	for _, s := range ss {
+		b = append(b, s...)
 	}
-	if o.n >= o.a.RecordCount && o.bytes > 0 {
-		amt = append(amt, humanBytes(o.bytes))
-		amtEn = append(amtEn, humanBytes(o.bytes))
+	return b
+}
+
+func appendJoined(b []byte, ss []string, sep string) []byte {
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, sep...)
+		}
+		b = append(b, s...)
 	}
-	if o.n >= o.a.RecordCount && o.subj > 0 {
-		amt = append(amt, "정보주체 "+koCount(o.subj)+"명")
-		amtEn = append(amtEn, enCount(o.subj)+" data subjects")
-	}
-	if len(amt) > 0 {
-		fmt.Fprintf(&k, " (%s)", strings.Join(amt, ", "))
-		fmt.Fprintf(&g, " (%s)", strings.Join(amtEn, ", "))
-	}
-	if o.ko != "" {
-		k.WriteString(" — " + o.ko)
-		g.WriteString(" — " + o.en)
-	}
-	return k.String(), g.String()
+	return b
 }
 
 func plural(n int, one, many string) string {
@@ -227,123 +293,181 @@ func sortedKeys(m map[string]string) [][2]string {
 	return out
 }
 
-func koTime(t int64) string {
+// kstTime is an instant in Korea split into what summaries print.
+type kstTime struct {
+	year, day, hour, min int
+	month                time.Month
+}
+
+func kstOf(t int64) kstTime {
 	x := time.Unix(0, t).In(kst)
-	return fmt.Sprintf("%d월 %d일 %02d:%02d", x.Month(), x.Day(), x.Hour(), x.Minute())
+	y, m, d := x.Date()
+	h, mi, _ := x.Clock()
+	return kstTime{year: y, month: m, day: d, hour: h, min: mi}
 }
 
-func enTime(t int64) string { return time.Unix(0, t).In(kst).Format("Jan 2 15:04 KST") }
-
-func koSpan(a, b int64) string {
-	x, y := time.Unix(0, a).In(kst), time.Unix(0, b).In(kst)
-	if x.YearDay() == y.YearDay() && x.Year() == y.Year() {
-		return fmt.Sprintf("%d월 %d일 %02d:%02d–%02d:%02d", x.Month(), x.Day(), x.Hour(), x.Minute(), y.Hour(), y.Minute())
-	}
-	return koTime(a) + "–" + koTime(b)
+func (t kstTime) sameDay(u kstTime) bool {
+	return t.year == u.year && t.month == u.month && t.day == u.day
 }
 
-func enSpan(a, b int64) string {
-	x, y := time.Unix(0, a).In(kst), time.Unix(0, b).In(kst)
-	if x.YearDay() == y.YearDay() && x.Year() == y.Year() {
-		return x.Format("Jan 2 15:04") + "–" + y.Format("15:04 KST")
+// appendKo writes "9월 24일 20:40".
+func (t kstTime) appendKo(b []byte) []byte {
+	b = cat(strconv.AppendInt(b, int64(t.month), 10), "월 ")
+	b = cat(strconv.AppendInt(b, int64(t.day), 10), "일 ")
+	return t.appendClock(b)
+}
+
+// appendEn writes "Sep 24 20:40".
+func (t kstTime) appendEn(b []byte) []byte {
+	b = cat(b, t.month.String()[:3], " ")
+	return t.appendClock(cat(strconv.AppendInt(b, int64(t.day), 10), " "))
+}
+
+// appendClock writes "20:40".
+func (t kstTime) appendClock(b []byte) []byte {
+	return append(b, byte('0'+t.hour/10), byte('0'+t.hour%10), ':', byte('0'+t.min/10), byte('0'+t.min%10))
+}
+
+// appendKoSpan writes "9월 24일 20:40–21:15", or both dates when they differ.
+func appendKoSpan(b []byte, from, to int64) []byte {
+	x, y := kstOf(from), kstOf(to)
+	b = cat(x.appendKo(b), "–")
+	if x.sameDay(y) {
+		return y.appendClock(b)
 	}
-	return x.Format("Jan 2 15:04") + "–" + y.Format("Jan 2 15:04 KST")
+	return y.appendKo(b)
+}
+
+// appendEnSpan writes "Sep 24 20:40–21:15 KST", or both dates when they
+// differ.
+func appendEnSpan(b []byte, from, to int64) []byte {
+	x, y := kstOf(from), kstOf(to)
+	b = cat(x.appendEn(b), "–")
+	if x.sameDay(y) {
+		return cat(y.appendClock(b), " KST")
+	}
+	return cat(y.appendEn(b), " KST")
 }
 
 // koCount writes a count the Korean way: 1,200 / 3,500만 / 1.2억.
-func koCount(n int64) string {
+func koCount(n int64) string { return string(appendKoCount(nil, n)) }
+
+func appendKoCount(b []byte, n int64) []byte {
 	switch {
 	case n >= 100_000_000:
-		return trimFloat(float64(n)/1e8) + "억"
+		return cat(appendTrimFloat(b, float64(n)/1e8), "억")
 	case n >= 1_000_000:
-		return commas(int64(float64(n)/1e4+0.5)) + "만"
+		return cat(appendCommas(b, int64(float64(n)/1e4+0.5)), "만")
 	case n >= 10_000:
-		return trimFloat(float64(n)/1e4) + "만"
+		return cat(appendTrimFloat(b, float64(n)/1e4), "만")
 	}
-	return commas(n)
+	return appendCommas(b, n)
 }
 
-func enCount(n int64) string {
+func enCount(n int64) string { return string(appendEnCount(nil, n)) }
+
+func appendEnCount(b []byte, n int64) []byte {
 	switch {
 	case n >= 1_000_000_000:
-		return trimFloat(float64(n)/1e9) + " billion"
+		return cat(appendTrimFloat(b, float64(n)/1e9), " billion")
 	case n >= 1_000_000:
-		return trimFloat(float64(n)/1e6) + " million"
+		return cat(appendTrimFloat(b, float64(n)/1e6), " million")
 	}
-	return commas(n)
+	return appendCommas(b, n)
 }
 
-func trimFloat(f float64) string {
-	s := strconv.FormatFloat(f, 'f', 1, 64)
-	return strings.TrimSuffix(s, ".0")
+// appendTrimFloat writes f with one decimal, without a trailing ".0".
+func appendTrimFloat(b []byte, f float64) []byte {
+	b = strconv.AppendFloat(b, f, 'f', 1, 64)
+	if bytes.HasSuffix(b, []byte(".0")) {
+		b = b[:len(b)-2]
+	}
+	return b
 }
 
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
+// appendCommas writes n with thousands separators.
+func appendCommas(b []byte, n int64) []byte {
+	u := uint64(n)
+	if n < 0 {
+		b = append(b, '-')
+		u = uint64(-n) // right for math.MinInt64 too
+	}
+	var d [20]byte
+	digits := strconv.AppendUint(d[:0], u, 10)
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b = append(b, ',')
 		}
-		b.WriteRune(c)
+		b = append(b, c)
 	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return b
 }
 
-func humanBytes(n int64) string {
+func humanBytes(n int64) string { return string(appendHumanBytes(nil, n)) }
+
+var byteUnits = [...]string{"KB", "MB", "GB", "TB", "PB"}
+
+func appendHumanBytes(b []byte, n int64) []byte {
 	const unit = 1024
 	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
+		return cat(strconv.AppendInt(b, n, 10), " B")
 	}
-	units := []string{"KB", "MB", "GB", "TB", "PB"}
 	f := float64(n) / unit
 	i := 0
-	for f >= unit && i < len(units)-1 {
+	for f >= unit && i < len(byteUnits)-1 {
 		f /= unit
 		i++
 	}
-	return trimFloat(f) + " " + units[i]
+	return cat(appendTrimFloat(b, f), " ", byteUnits[i])
 }
 
 // amount renders a measured quantity of a field in both languages.
 func amount(field string, v float64) (ko, en string) {
+	k, g := appendAmount(nil, nil, field, v)
+	return string(k), string(g)
+}
+
+// appendAmount writes a measured quantity of a field in Korean to k and
+// in English to g.
+func appendAmount(k, g []byte, field string, v float64) ([]byte, []byte) {
 	n := int64(v + 0.5)
 	switch field {
 	case "result.rows":
-		return koCount(n) + "행", enCount(n) + " rows"
+		return cat(appendKoCount(k, n), "행"), cat(appendEnCount(g, n), " rows")
 	case "result.bytes":
-		return humanBytes(n), humanBytes(n)
+		return appendHumanBytes(k, n), appendHumanBytes(g, n)
 	case "subjects", "subject_count":
-		return "정보주체 " + koCount(n) + "명", enCount(n) + " data subjects"
+		return cat(appendKoCount(cat(k, "정보주체 "), n), "명"), cat(appendEnCount(g, n), " data subjects")
 	case "":
-		return koCount(n) + "건", enCount(n) + " records"
+		return cat(appendKoCount(k, n), "건"), cat(appendEnCount(g, n), " records")
 	}
-	return koCount(n), enCount(n)
+	return appendKoCount(k, n), appendEnCount(g, n)
 }
 
-func koDuration(d time.Duration) string {
+func koDuration(d time.Duration) string { return string(appendKoDuration(nil, d)) }
+
+// appendKoDuration writes "3일", "1시간" or "30분".
+func appendKoDuration(b []byte, d time.Duration) []byte {
 	switch {
 	case d%(24*time.Hour) == 0:
-		return strconv.Itoa(int(d/(24*time.Hour))) + "일"
+		return cat(strconv.AppendInt(b, int64(d/(24*time.Hour)), 10), "일")
 	case d%time.Hour == 0:
-		return strconv.Itoa(int(d/time.Hour)) + "시간"
+		return cat(strconv.AppendInt(b, int64(d/time.Hour), 10), "시간")
 	}
-	return strconv.Itoa(int(d/time.Minute)) + "분"
+	return cat(strconv.AppendInt(b, int64(d/time.Minute), 10), "분")
 }
 
-func enDuration(d time.Duration) string {
+func enDuration(d time.Duration) string { return string(appendEnDuration(nil, d)) }
+
+// appendEnDuration writes "3 days", "1 hour" or "30 min".
+func appendEnDuration(b []byte, d time.Duration) []byte {
 	switch {
 	case d%(24*time.Hour) == 0:
 		n := int(d / (24 * time.Hour))
-		return strconv.Itoa(n) + " " + plural(n, "day", "days")
+		return cat(strconv.AppendInt(b, int64(n), 10), " ", plural(n, "day", "days"))
 	case d%time.Hour == 0:
 		n := int(d / time.Hour)
-		return strconv.Itoa(n) + " " + plural(n, "hour", "hours")
+		return cat(strconv.AppendInt(b, int64(n), 10), " ", plural(n, "hour", "hours"))
 	}
-	return strconv.Itoa(int(d/time.Minute)) + " min"
+	return cat(strconv.AppendInt(b, int64(d/time.Minute), 10), " min")
 }

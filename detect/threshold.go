@@ -1,7 +1,5 @@
 package detect
 
-import "fmt"
-
 // Threshold rules are Sigma correlations of type event_count (records),
 // value_count (distinct values of a field) and value_sum (a jikimi
 // extension: the sum of a numeric field), over a sliding window of
@@ -139,26 +137,41 @@ func (rr *ruleRun) thresholdAdd(en *entity, ev *event, t, first int64, id string
 	} else {
 		f.ids = []string{id}
 	}
-	what, whatEn := amount(r.field, got)
-	if r.corrType == "value_count" {
-		what, whatEn = distinctAmount(r.field, got)
-	}
-	limit, limitEn := amount(r.field, r.cmp.n)
-	if r.corrType == "value_count" {
-		limit, limitEn = distinctAmount(r.field, r.cmp.n)
-	}
-	f.ko = fmt.Sprintf("%s 동안 %s (기준 %s 이상)", koDuration(r.timespan), what, limit)
-	f.en = fmt.Sprintf("%s within %s (threshold %s)", whatEn, enDuration(r.timespan), limitEn)
+	f.why = windowReason{r, got}
 	rr.fire(en.key, f)
 }
 
-func distinctAmount(field string, v float64) (string, string) {
+// windowReason is a window's measure against the rule's threshold.
+type windowReason struct {
+	r   *Rule
+	got float64
+}
+
+// appendTo writes "1시간 동안 서로 다른 정보주체 150명 (기준 서로 다른
+// 정보주체 100명 이상)".
+func (w windowReason) appendTo(k, g []byte) ([]byte, []byte) {
+	r := w.r
+	measure := appendAmount
+	if r.corrType == "value_count" {
+		measure = appendDistinct
+	}
+	k = cat(appendKoDuration(k, r.timespan), " 동안 ")
+	k, g = measure(k, g, r.field, w.got)
+	k = cat(k, " (기준 ")
+	g = cat(appendEnDuration(cat(g, " within "), r.timespan), " (threshold ")
+	k, g = measure(k, g, r.field, r.cmp.n)
+	return cat(k, " 이상)"), cat(g, ")")
+}
+
+// appendDistinct writes a count of distinct values of a field, as
+// appendAmount does a quantity.
+func appendDistinct(k, g []byte, field string, v float64) ([]byte, []byte) {
 	n := int64(v + 0.5)
 	switch field {
 	case "subjects":
-		return "서로 다른 정보주체 " + koCount(n) + "명", enCount(n) + " distinct data subjects"
+		return cat(appendKoCount(cat(k, "서로 다른 정보주체 "), n), "명"), cat(appendEnCount(g, n), " distinct data subjects")
 	case "actor.id":
-		return "서로 다른 계정 " + koCount(n) + "개", enCount(n) + " distinct accounts"
+		return cat(appendKoCount(cat(k, "서로 다른 계정 "), n), "개"), cat(appendEnCount(g, n), " distinct accounts")
 	}
-	return fmt.Sprintf("서로 다른 %s 값 %s개", field, koCount(n)), fmt.Sprintf("%s distinct values of %s", enCount(n), field)
+	return cat(appendKoCount(cat(k, "서로 다른 ", field, " 값 "), n), "개"), cat(appendEnCount(g, n), " distinct values of ", field)
 }
