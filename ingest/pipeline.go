@@ -64,10 +64,13 @@ const DefaultMaxBatch = 20000
 
 // Pipeline is a running ingest pipeline. Submit may be called concurrently.
 type Pipeline struct {
-	cfg     Config
-	reqs    chan *request
-	done    chan struct{}
-	detectq chan detectJob // from the writer to the detector, in order
+	cfg  Config
+	reqs chan *request
+	done chan struct{}
+	// detectq carries new records from the writer to the detector, in
+	// order. One job waits while another runs: enough to keep both busy,
+	// and it bounds the records held for detection to two batches.
+	detectq chan detectJob
 	// broken is set by the writer when a commit succeeded but its seal
 	// failed: from then on every submission fails loudly until a restart
 	// seals what was left (see recover). Only the writer touches it.
@@ -110,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Pipeline{cfg: cfg, reqs: make(chan *request, 16), done: make(chan struct{}), detectq: make(chan detectJob, 4)}
+	p := &Pipeline{cfg: cfg, reqs: make(chan *request, 16), done: make(chan struct{}), detectq: make(chan detectJob, 1)}
 	if err := p.recover(ctx); err != nil {
 		return nil, err
 	}
@@ -309,7 +312,11 @@ func (p *Pipeline) storeAlerts(alerts []*alert.Alert) error {
 // stored. It returns the records that were new, in submission order.
 func (p *Pipeline) write(ctx context.Context, group []*request) ([]Result, []*record.Record, error) {
 	results := make([]Result, len(group))
-	var entries []store.Entry
+	n := 0
+	for _, r := range group {
+		n += len(r.recs)
+	}
+	entries := make([]store.Entry, 0, n)
 	for _, r := range group {
 		for _, pr := range r.recs {
 			entries = append(entries, pr.Entry)
@@ -331,7 +338,7 @@ func (p *Pipeline) write(ctx context.Context, group []*request) ([]Result, []*re
 	// the order Insert gave their ordinals.
 	hashes := map[string][]record.Hash{}
 	var periods []string
-	var fresh []*record.Record
+	fresh := make([]*record.Record, 0, len(entries))
 	k := 0
 	for i, r := range group {
 		for _, pr := range r.recs {

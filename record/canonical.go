@@ -16,129 +16,145 @@ import (
 // escaped minimally (", \ and control characters; invalid UTF-8 becomes
 // U+FFFD). It never changes for a given record: the ledger depends on it.
 func (r *Record) AppendCanonical(b []byte) []byte {
-	b = append(b, '{')
-	first := true
-	key := func(k string) {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, '"')
-		b = append(b, k...)
-		b = append(b, '"', ':')
+	w := canonWriter{b: append(b, '{'), first: true}
+	w.str("id", r.ID)
+	w.key("time")
+	w.b = append(w.b, '"')
+	w.b = r.Time.AppendFormat(w.b, time.RFC3339Nano)
+	w.b = append(w.b, '"')
+	w.str("system", r.System)
+	mark := w.open("actor")
+	w.str("id", r.Actor.ID)
+	w.str("type", r.Actor.Type)
+	w.str("name", r.Actor.Name)
+	w.str("dept", r.Actor.Dept)
+	w.close(mark)
+	w.str("action", string(r.Action))
+	mark = w.open("origin")
+	w.str("ip", r.Origin.IP)
+	w.str("host", r.Origin.Host)
+	w.str("device", r.Origin.Device)
+	w.str("cert", r.Origin.Cert)
+	w.str("user_agent", r.Origin.UserAgent)
+	w.close(mark)
+	mark = w.open("auth")
+	w.str("method", r.Auth.Method)
+	w.str("session", r.Auth.Session)
+	w.str("key_id", r.Auth.KeyID)
+	if r.Auth.External {
+		w.key("external")
+		w.b = append(w.b, "true"...)
 	}
-	str := func(k, v string) {
-		if v != "" {
-			key(k)
-			b = appendString(b, v)
-		}
+	w.close(mark)
+	mark = w.open("target")
+	w.str("object", r.Target.Object)
+	w.str("kind", r.Target.Kind)
+	w.close(mark)
+	w.str("detail", r.Detail)
+	w.str("purpose", r.Purpose)
+	mark = w.open("result")
+	w.str("status", r.Result.Status)
+	if r.Result.Rows != nil {
+		w.key("rows")
+		w.b = strconv.AppendInt(w.b, *r.Result.Rows, 10)
 	}
-	str("id", r.ID)
-	key("time")
-	b = append(b, '"')
-	b = r.Time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, '"')
-	str("system", r.System)
-
-	// Nested objects reuse the same closure by swapping the "first" flag.
-	obj := func(k string, fill func()) {
-		mark := len(b)
-		saved := first
-		key(k)
-		b = append(b, '{')
-		first = true
-		fill()
-		if first { // nothing written: drop the object entirely
-			b = b[:mark]
-			first = saved
-			return
-		}
-		b = append(b, '}')
-		first = false
+	if r.Result.Bytes != nil {
+		w.key("bytes")
+		w.b = strconv.AppendInt(w.b, *r.Result.Bytes, 10)
 	}
-	obj("actor", func() {
-		str("id", r.Actor.ID)
-		str("type", r.Actor.Type)
-		str("name", r.Actor.Name)
-		str("dept", r.Actor.Dept)
-	})
-	str("action", string(r.Action))
-	obj("origin", func() {
-		str("ip", r.Origin.IP)
-		str("host", r.Origin.Host)
-		str("device", r.Origin.Device)
-		str("cert", r.Origin.Cert)
-		str("user_agent", r.Origin.UserAgent)
-	})
-	obj("auth", func() {
-		str("method", r.Auth.Method)
-		str("session", r.Auth.Session)
-		str("key_id", r.Auth.KeyID)
-		if r.Auth.External {
-			key("external")
-			b = append(b, "true"...)
-		}
-	})
-	obj("target", func() {
-		str("object", r.Target.Object)
-		str("kind", r.Target.Kind)
-	})
-	str("detail", r.Detail)
-	str("purpose", r.Purpose)
-	obj("result", func() {
-		str("status", r.Result.Status)
-		if r.Result.Rows != nil {
-			key("rows")
-			b = strconv.AppendInt(b, *r.Result.Rows, 10)
-		}
-		if r.Result.Bytes != nil {
-			key("bytes")
-			b = strconv.AppendInt(b, *r.Result.Bytes, 10)
-		}
-	})
+	w.close(mark)
 	if len(r.Subjects) > 0 {
-		key("subjects")
-		b = append(b, '[')
+		w.key("subjects")
+		w.b = append(w.b, '[')
 		for i, s := range r.Subjects {
 			if i > 0 {
-				b = append(b, ',')
+				w.b = append(w.b, ',')
 			}
-			b = appendString(b, s)
+			w.b = appendString(w.b, s)
 		}
-		b = append(b, ']')
+		w.b = append(w.b, ']')
 	}
 	if r.SubjectCount != 0 {
-		key("subject_count")
-		b = strconv.AppendInt(b, r.SubjectCount, 10)
+		w.key("subject_count")
+		w.b = strconv.AppendInt(w.b, r.SubjectCount, 10)
 	}
 	if len(r.PII) > 0 {
-		key("pii")
-		b = append(b, '{')
+		w.key("pii")
+		w.b = append(w.b, '{')
 		for i, k := range sortedKeys(r.PII) {
 			if i > 0 {
-				b = append(b, ',')
+				w.b = append(w.b, ',')
 			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			b = strconv.AppendInt(b, r.PII[k], 10)
+			w.b = appendString(w.b, k)
+			w.b = append(w.b, ':')
+			w.b = strconv.AppendInt(w.b, r.PII[k], 10)
 		}
-		b = append(b, '}')
+		w.b = append(w.b, '}')
 	}
-	str("payload", r.Payload)
+	w.str("payload", r.Payload)
 	if len(r.Attrs) > 0 {
-		key("attrs")
-		b = append(b, '{')
+		w.key("attrs")
+		w.b = append(w.b, '{')
 		for i, k := range sortedKeys(r.Attrs) {
 			if i > 0 {
-				b = append(b, ',')
+				w.b = append(w.b, ',')
 			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			b = appendString(b, r.Attrs[k])
+			w.b = appendString(w.b, k)
+			w.b = append(w.b, ':')
+			w.b = appendString(w.b, r.Attrs[k])
 		}
-		b = append(b, '}')
+		w.b = append(w.b, '}')
 	}
-	return append(b, '}')
+	return append(w.b, '}')
+}
+
+// canonWriter appends the members of one JSON object level at a time; a
+// value type on the caller's stack (closures over the buffer would move it
+// to the heap, and this runs for every record twice).
+type canonWriter struct {
+	b     []byte
+	first bool // no member written yet at this level
+}
+
+func (w *canonWriter) key(k string) {
+	if !w.first {
+		w.b = append(w.b, ',')
+	}
+	w.first = false
+	w.b = append(w.b, '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
+}
+
+// str writes a string member unless v is empty.
+func (w *canonWriter) str(k, v string) {
+	if v != "" {
+		w.key(k)
+		w.b = appendString(w.b, v)
+	}
+}
+
+// objMark is where a nested object began, to drop it if it stays empty.
+type objMark struct {
+	at    int
+	first bool
+}
+
+func (w *canonWriter) open(k string) objMark {
+	m := objMark{len(w.b), w.first}
+	w.key(k)
+	w.b = append(w.b, '{')
+	w.first = true
+	return m
+}
+
+func (w *canonWriter) close(m objMark) {
+	if w.first { // nothing written: leave the object out entirely
+		w.b, w.first = w.b[:m.at], m.first
+		return
+	}
+	w.b = append(w.b, '}')
+	w.first = false
 }
 
 // Canonical returns the canonical JSON encoding of r.

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/binary"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -202,6 +203,10 @@ func (p *fastParser) ws() {
 
 // expect consumes c after optional whitespace.
 func (p *fastParser) expect(c byte) bool {
+	if p.ok && p.i < len(p.b) && p.b[p.i] == c { // no whitespace: the usual case
+		p.i++
+		return true
+	}
 	p.ws()
 	if p.ok && p.i < len(p.b) && p.b[p.i] == c {
 		p.i++
@@ -213,6 +218,10 @@ func (p *fastParser) expect(c byte) bool {
 
 // peek reports whether the next byte after whitespace is c, consuming it.
 func (p *fastParser) peek(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
 	p.ws()
 	if p.i < len(p.b) && p.b[p.i] == c {
 		p.i++
@@ -307,22 +316,53 @@ func (p *fastParser) str() string {
 		return ""
 	}
 	start := p.i
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(p.b[start : p.i-1])
-		case c == '\\' || c >= utf8.RuneSelf:
-			return p.slowStr(start)
-		case c < 0x20:
-			p.ok = false
-			return ""
-		}
-		p.i++
+	end, plain := scanString(p.b, p.i)
+	if end < 0 {
+		p.ok = false
+		return ""
 	}
-	p.ok = false
-	return ""
+	if !plain {
+		return p.slowStr(start)
+	}
+	p.i = end + 1
+	return string(p.b[start:end])
+}
+
+// Bytes of eight equal lanes, for scanString.
+const (
+	lanes01 = 0x0101010101010101
+	lanes20 = 0x2020202020202020
+	lanes80 = 0x8080808080808080
+)
+
+// scanString finds the closing quote of a string whose first byte is at
+// i, eight bytes at a time. plain is false when the string holds an
+// escape, a control byte or non-ASCII bytes that are not valid UTF-8: then
+// slowStr must decode it. end is -1 when the quote is missing.
+func scanString(b []byte, i int) (end int, plain bool) {
+	start, ascii := i, true
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, bs := w^(lanes01*'"'), w^(lanes01*'\\')
+		// A lane is flagged when it is a quote, a backslash or below 0x20
+		// (the classic "has zero byte" test on w^c, and w-0x20 for below).
+		special := ((q - lanes01) &^ q) | ((bs - lanes01) &^ bs) | ((w - lanes20) &^ w)
+		ascii = ascii && w&lanes80 == 0
+		if special&lanes80 != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i, (ascii || utf8.Valid(b[start:i]))
+		case c == '\\' || c < 0x20:
+			return i, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return -1, false
 }
 
 // slowStr finishes a string that holds escapes or non-ASCII bytes, from

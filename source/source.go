@@ -90,28 +90,37 @@ type Parser interface {
 	Flush(emit EmitFunc)
 }
 
-// formats maps each format name to its constructor.
-var formats = map[string]func(Options) (Parser, error){
-	"jsonl":         newJSONL,
-	"pgaudit":       newPGStderr,
-	"pgaudit-csv":   newPGCSV,
-	"pgaudit-json":  newPGJSON,
-	"mariadb-audit": newMariaDB,
-	"nginx":         newNginxCombined,
-	"nginx-json":    newNginxJSON,
-	"sshd":          newSSHD,
-	"syslog":        newSyslog,
-	"otlp-json":     newOTLPJSON,
+// formats maps each format name to its constructor and whether its lines
+// parse independently (see Independent).
+var formats = map[string]struct {
+	new         func(Options) (Parser, error)
+	independent bool
+}{
+	"jsonl":         {newJSONL, true},
+	"pgaudit":       {newPGStderr, false},
+	"pgaudit-csv":   {newPGCSV, false},
+	"pgaudit-json":  {newPGJSON, false},
+	"mariadb-audit": {newMariaDB, false},
+	"nginx":         {newNginxCombined, true},
+	"nginx-json":    {newNginxJSON, true},
+	"sshd":          {newSSHD, false},
+	"syslog":        {newSyslog, false},
+	"otlp-json":     {newOTLPJSON, true},
 }
 
 // New returns a parser for format (one of Formats()).
 func New(format string, opts Options) (Parser, error) {
-	mk, ok := formats[format]
+	f, ok := formats[format]
 	if !ok {
 		return nil, fmt.Errorf("source: unknown format %q (known: %v)", format, Formats())
 	}
-	return mk(opts.withDefaults())
+	return f.new(opts.withDefaults())
 }
+
+// Independent reports whether format's parser keeps nothing from one line
+// to the next, so that lines may be parsed on several goroutines, each
+// with a Parser of its own (see ReadLines and ParseLine).
+func Independent(format string) bool { return formats[format].independent }
 
 // Formats returns the format names New accepts, sorted.
 func Formats() []string {
@@ -134,6 +143,24 @@ func Read(r io.Reader, file string, p Parser, emit func(rec *record.Record, line
 			emitErr = emit(rec, line)
 		}
 	}
+	err := ReadLines(r, file, func(line []byte, lineNo int) error {
+		if le := ParseLine(p, line, file, lineNo, out); le != nil {
+			reject(le)
+		}
+		return emitErr
+	}, reject)
+	if err != nil {
+		return err
+	}
+	p.Flush(out)
+	return emitErr
+}
+
+// ReadLines calls fn with each line of r (without its line ending; valid
+// only during the call) and its 1-based number, and reject with each line
+// longer than MaxLineBytes, which it skips. It returns an I/O error or the
+// first error fn returns.
+func ReadLines(r io.Reader, file string, fn func(line []byte, lineNo int) error, reject func(*LineError)) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf []byte
 	lineNo := 0
@@ -141,25 +168,29 @@ func Read(r io.Reader, file string, p Parser, emit func(rec *record.Record, line
 		lineNo++
 		line, tooLong, err := readLine(br, &buf)
 		if len(line) == 0 && err == io.EOF && !tooLong {
-			break
+			return nil
 		}
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("source: read %s: %w", file, err)
 		}
 		if tooLong {
 			reject(&LineError{File: file, Line: lineNo, Field: "(line)", Reason: "longer than " + strconv.Itoa(MaxLineBytes) + " bytes"})
-		} else if perr := p.Line(line, lineNo, out); perr != nil {
-			reject(toLineError(perr, file, lineNo))
-		}
-		if emitErr != nil {
-			return emitErr
+		} else if ferr := fn(line, lineNo); ferr != nil {
+			return ferr
 		}
 		if err == io.EOF {
-			break
+			return nil
 		}
 	}
-	p.Flush(out)
-	return emitErr
+}
+
+// ParseLine passes one line of file to p and returns the line's error, if
+// any, as a LineError of file.
+func ParseLine(p Parser, line []byte, file string, lineNo int, emit EmitFunc) *LineError {
+	if err := p.Line(line, lineNo, emit); err != nil {
+		return toLineError(err, file, lineNo)
+	}
+	return nil
 }
 
 // readLine returns the next line without its line ending. A line longer

@@ -160,7 +160,7 @@ func (s *syslogReader) inner(key, system string) (Parser, error) {
 	if o.System == "" && format == "nginx" {
 		o.System = system
 	}
-	p, err := formats[format](o)
+	p, err := formats[format].new(o)
 	if err != nil {
 		return nil, err
 	}

@@ -66,19 +66,24 @@ type ingestSummary struct {
 	accepted, duplicates, rejected atomic.Int64
 }
 
-// chunk is a run of parsed records on their way to the pipeline; prepared
-// is closed when the records are prepared.
+// chunk is a run of records on their way to the pipeline: parsed (recs)
+// or, for a format whose lines parse independently, raw lines still to be
+// parsed (raw, ends). prepared is closed when the records are prepared.
 type chunk struct {
+	raw      []byte
+	ends     []int // end of each raw line in raw
 	recs     []*record.Record
-	lines    []int
+	lines    []int // line number of each raw line, then of each record
 	out      []*ingest.Prepared
 	rejects  []string
 	prepared chan struct{}
 }
 
-// ingestFile parses one file and feeds it through the pipeline: parsing in
-// this goroutine, preparation on every core, submission in file order so
-// that detection sees the records as they were written.
+// ingestFile reads one file and feeds it through the pipeline: parsing on
+// every core when the format's lines parse independently (jsonl, nginx,
+// OTLP JSON) and in this goroutine otherwise, preparation on every core,
+// submission in file order so that detection sees the records as they
+// were written.
 func ingestFile(ctx context.Context, a *app, name, format string, opts source.Options, sum *ingestSummary, prog *progress, e *env) error {
 	p, err := source.New(format, opts)
 	if err != nil {
@@ -103,7 +108,11 @@ func ingestFile(ctx context.Context, a *app, name, format string, opts source.Op
 		go func() {
 			defer wg.Done()
 			pr := a.pipe.NewPreparer()
+			lp, _ := source.New(format, opts) // this worker's own, for raw lines
 			for c := range work {
+				if c.raw != nil {
+					c.parse(lp, display)
+				}
 				for i, rec := range c.recs {
 					x, err := pr.Prepare(rec)
 					if err != nil {
@@ -135,27 +144,44 @@ func ingestFile(ctx context.Context, a *app, name, format string, opts source.Op
 			}
 			sum.accepted.Add(int64(res.Accepted))
 			sum.duplicates.Add(int64(res.Duplicates))
-			prog.add(len(c.recs) + len(c.rejects))
+			prog.add(len(c.out) + len(c.rejects))
 		}
 		submitErr <- first
 	}()
 
 	cur := &chunk{prepared: make(chan struct{})}
+	size := 0
 	send := func() {
 		ordered <- cur
 		work <- cur
 		cur = &chunk{prepared: make(chan struct{})}
+		size = 0
 	}
-	readErr := source.Read(r, display, p, func(rec *record.Record, line int) error {
-		cur.recs = append(cur.recs, rec)
-		cur.lines = append(cur.lines, line)
-		if len(cur.recs) == ingestChunk {
-			send()
-		}
-		return ctx.Err()
-	}, func(le *source.LineError) {
-		cur.rejects = append(cur.rejects, le.Error())
-	})
+	reject := func(le *source.LineError) { cur.rejects = append(cur.rejects, le.Error()) }
+	var readErr error
+	if source.Independent(format) {
+		readErr = source.ReadLines(r, display, func(line []byte, lineNo int) error {
+			if cur.raw == nil {
+				cur.raw = (*rawBuffers.Get().(*[]byte))[:0]
+			}
+			cur.raw = append(cur.raw, line...)
+			cur.ends = append(cur.ends, len(cur.raw))
+			cur.lines = append(cur.lines, lineNo)
+			if size++; size == ingestChunk {
+				send()
+			}
+			return ctx.Err()
+		}, reject)
+	} else {
+		readErr = source.Read(r, display, p, func(rec *record.Record, line int) error {
+			cur.recs = append(cur.recs, rec)
+			cur.lines = append(cur.lines, line)
+			if size++; size == ingestChunk {
+				send()
+			}
+			return ctx.Err()
+		}, reject)
+	}
 	send()
 	close(work)
 	close(ordered)
@@ -168,6 +194,34 @@ func ingestFile(ctx context.Context, a *app, name, format string, opts source.Op
 	}
 	return readErr
 }
+
+// parse turns a chunk's raw lines into records with p, keeping each
+// record's line number and each bad line's message in line order.
+func (c *chunk) parse(p source.Parser, file string) {
+	lines := c.lines
+	c.lines = make([]int, 0, len(lines))
+	start := 0
+	emit := func(rec *record.Record, lineNo int) {
+		c.recs = append(c.recs, rec)
+		c.lines = append(c.lines, lineNo)
+	}
+	// Rejects the reader found (over-long lines) are kept, and this
+	// chunk's parse errors follow them.
+	for i, end := range c.ends {
+		if le := source.ParseLine(p, c.raw[start:end], file, lines[i], emit); le != nil {
+			c.rejects = append(c.rejects, le.Error())
+		}
+		start = end
+	}
+	raw := c.raw
+	rawBuffers.Put(&raw)
+	c.raw, c.ends = nil, nil
+}
+
+// rawBuffers recycles the chunks' line buffers: records hold no part of
+// them once parsed (a Parser copies what it keeps: Read reuses its line
+// buffer too).
+var rawBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<20); return &b }}
 
 // progress prints a running count on a terminal's stderr.
 type progress struct {

@@ -98,7 +98,7 @@ var (
 func coders() (*zstd.Encoder, *zstd.Decoder) {
 	coderOnce.Do(func() {
 		var err error
-		zenc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true))
+		zenc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithLowerEncoderMem(true))
 		if err != nil {
 			panic(err) // only on invalid options
 		}
@@ -119,10 +119,17 @@ func Encode(recs []Record) (Sections, error) {
 	enc, _ := coders()
 	var s Sections
 	s.Head = encodeHead(recs)
-	s.Cols = enc.EncodeAll(encodeCols(recs), nil)
+	raw := scratch.Get().(*[]byte)
+	defer scratch.Put(raw)
+	*raw = encodeCols((*raw)[:0], recs)
+	s.Cols = enc.EncodeAll(*raw, make([]byte, 0, len(*raw)/2))
 	s.Canon = encodeCanon(enc, recs)
 	return s, nil
 }
+
+// scratch holds buffers for what is compressed: encoding runs for every
+// block ingested, and its inputs are garbage as soon as it returns.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
 func encodeHead(recs []Record) []byte {
 	tmin := recs[0].Time
@@ -161,12 +168,8 @@ func encodeHead(recs []Record) []byte {
 // stringCols are the string columns of Cols, in order.
 func stringCols(r *Record) [5]string { return [5]string{r.ID, r.IP, r.KeyID, r.Device, r.Session} }
 
-func encodeCols(recs []Record) []byte {
-	size := 64
-	for i := range recs {
-		size += len(recs[i].ID) + len(recs[i].IP) + len(recs[i].Session) + len(recs[i].Subjects) + 24
-	}
-	b := make([]byte, 0, size)
+// encodeCols appends the uncompressed cols section to b.
+func encodeCols(b []byte, recs []Record) []byte {
 	b = append(b, version)
 	b = binary.AppendUvarint(b, uint64(len(recs)))
 	for c := range 5 {
@@ -206,22 +209,30 @@ func encodeCols(recs []Record) []byte {
 // frame uvarint(records) uvarint(compressed length) zstd(for each record:
 // uvarint(length) bytes).
 func encodeCanon(enc *zstd.Encoder, recs []Record) []byte {
-	var out, raw []byte
+	size := 0
+	for i := range recs {
+		size += len(recs[i].Canonical)
+	}
+	out := make([]byte, 0, size/6+64) // zstd makes records about 8× smaller
+	raw, frame := scratch.Get().(*[]byte), scratch.Get().(*[]byte)
+	defer scratch.Put(raw)
+	defer scratch.Put(frame)
+	*raw = (*raw)[:0]
 	first := 0
 	flush := func(end int) {
 		if end == first {
 			return
 		}
-		frame := enc.EncodeAll(raw, nil)
+		*frame = enc.EncodeAll(*raw, (*frame)[:0])
 		out = binary.AppendUvarint(out, uint64(end-first))
-		out = binary.AppendUvarint(out, uint64(len(frame)))
-		out = append(out, frame...)
-		raw, first = raw[:0], end
+		out = binary.AppendUvarint(out, uint64(len(*frame)))
+		out = append(out, *frame...)
+		*raw, first = (*raw)[:0], end
 	}
 	for i := range recs {
-		raw = binary.AppendUvarint(raw, uint64(len(recs[i].Canonical)))
-		raw = append(raw, recs[i].Canonical...)
-		if len(raw) >= FrameBytes {
+		*raw = binary.AppendUvarint(*raw, uint64(len(recs[i].Canonical)))
+		*raw = append(*raw, recs[i].Canonical...)
+		if len(*raw) >= FrameBytes {
 			flush(i + 1)
 		}
 	}

@@ -98,8 +98,9 @@ func (s *DB) nameLocked(num uint32) string {
 }
 
 // name returns the dictionary number of a name, numbering it when new.
+// mu is held for reading.
 func (t *tx) name(kind int, name string) uint32 {
-	if n, ok := t.s.nameNum(kind, name); ok {
+	if n, ok := t.s.names[kind][name]; ok {
 		return n
 	}
 	k := nameKey{kind, name}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/cespare/xxhash/v2"
+	"github.com/jikimi/jikimi/store/block"
 )
 
 // The term index answers "which blocks hold term T": a record id, a data
@@ -83,6 +84,9 @@ type terms struct {
 func (s *DB) loadTerms(ctx context.Context) error {
 	t := &s.terms
 	t.tailIDs = map[uint64][]uint32{}
+	// The tail is refilled to about tailPairs between flushes: allocate it
+	// once.
+	t.tailKeys, t.tailBlocks = make([]uint64, 0, s.tailPairs+s.tailPairs/4), make([]uint32, 0, s.tailPairs+s.tailPairs/4)
 	var indexed int64
 	if err := s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM meta WHERE key='indexed_block'),0)`).Scan(&indexed); err != nil {
 		return err
@@ -121,9 +125,6 @@ func (s *DB) loadTerms(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM term_chunks WHERE (id >> 24) NOT IN (SELECT run FROM term_runs)`); err != nil {
 		return err
 	}
-	br := s.newBlockReader()
-	defer br.close()
-	var l loaded
 	for num := t.indexed + 1; num <= uint32(len(s.blocks)); num++ {
 		if s.blocks[num-1].n == 0 {
 			continue // a hole: nothing to index
@@ -131,15 +132,21 @@ func (s *DB) loadTerms(ctx context.Context) error {
 		// A damaged block must not keep the store from opening: that is
 		// when verification is needed most. Its records are not found by
 		// term until then, and verification names them.
-		if err := br.read(ctx, num, partCols, &l); err != nil {
-			slog.Error("term index: a block cannot be read; its records cannot be searched until it is repaired (run jikimi verify)", "err", err)
-			continue
+		var sec block.Sections
+		err := s.db.QueryRowContext(ctx, `SELECT head, cols, canon FROM block_data WHERE num = ?`, num).Scan(&sec.Head, &sec.Cols, &sec.Canon)
+		var recs []block.Record
+		if err == nil {
+			recs, err = block.Decode(sec)
 		}
-		bp, err := termsOf(&l)
+		var bp blockPairs
+		if err == nil {
+			bp, err = blockTerms(recs)
+		}
 		if err != nil {
-			slog.Error("term index: a block cannot be indexed; run jikimi verify", "err", err)
+			slog.Error("term index: a block cannot be read; its records cannot be searched until it is repaired (run jikimi verify)", "block", num, "err", err)
 			continue
 		}
+		bp.num = num
 		t.add(bp)
 	}
 	t.wake, t.stop, t.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
@@ -155,57 +162,53 @@ func (s *DB) closeTerms() {
 	}
 }
 
-// blockTerms calls add with every distinct term of a decoded block (head
-// and cols) but its data subjects, and returns the union of their subject
-// sets.
-func blockTerms(l *loaded, add func(key uint64)) (*roaring.Bitmap, error) {
-	h, c := &l.head, &l.cols
-	keys := make([]uint64, 0, 6*h.N)
-	subjects := roaring.New()
-	for i := range h.N {
-		keys = append(keys, hashTerm(termID, c.ID(i)))
-		if h.Deleted(i) {
-			continue
-		}
-		keys = append(keys, termKey(termActor, uint64(h.Actors[i])), termKey(termSystem, uint64(h.Systems[i])), termKey(termAction, uint64(h.Actions[i])))
-		for _, sv := range []struct {
-			kind int
-			v    []byte
-		}{{termIP, c.IP(i)}, {termKeyID, c.KeyID(i)}, {termDevice, c.Device(i)}, {termSession, c.Session(i)}} {
-			if len(sv.v) > 0 {
-				keys = append(keys, hashTerm(sv.kind, sv.v))
-			}
-		}
-		if b := c.Subjects(i); b != nil {
-			bm := roaring.New()
-			if _, err := bm.FromUnsafeBytes(b); err != nil {
-				return nil, fmt.Errorf("record %s: subject set: %w", c.ID(i), err)
-			}
-			subjects.Or(bm)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range slices.Compact(keys) {
-		add(k)
-	}
-	return subjects, nil
-}
-
-// blockPairs are a block's terms: their keys, and its subject numbers.
+// blockPairs are a block's terms: its record ids' keys, then its other
+// distinct term keys, and its data subjects' numbers, ascending and
+// distinct.
 type blockPairs struct {
 	num      uint32
 	keys     []uint64
-	subjects *roaring.Bitmap
+	subjects []uint32
 }
 
-// termsOf computes a decoded block's terms.
-func termsOf(l *loaded) (blockPairs, error) {
-	bp := blockPairs{num: l.num}
-	var err error
-	bp.subjects, err = blockTerms(l, func(k uint64) { bp.keys = append(bp.keys, k) })
-	if err != nil {
-		return bp, fmt.Errorf("block %d: %w", l.num, err)
+// blockTerms computes the terms of a block's records. A tombstone keeps
+// its id (a deleted record's id is still taken) and nothing else.
+func blockTerms(recs []block.Record) (blockPairs, error) {
+	var bp blockPairs
+	bp.keys = make([]uint64, 0, 4*len(recs))
+	for i := range recs {
+		bp.keys = append(bp.keys, hashTermString(termID, recs[i].ID))
 	}
+	ids := len(bp.keys) // distinct already: a block never holds an id twice
+	bm := roaring.New()
+	for i := range recs {
+		r := &recs[i]
+		if r.Deleted {
+			continue
+		}
+		bp.keys = append(bp.keys, termKey(termActor, uint64(r.Actor)), termKey(termSystem, uint64(r.System)), termKey(termAction, uint64(r.Action)))
+		for _, sv := range [...]struct {
+			kind int
+			v    string
+		}{{termIP, r.IP}, {termKeyID, r.KeyID}, {termDevice, r.Device}, {termSession, r.Session}} {
+			if sv.v != "" {
+				bp.keys = append(bp.keys, hashTermString(sv.kind, sv.v))
+			}
+		}
+		if r.Subjects != nil {
+			if _, err := bm.FromUnsafeBytes(r.Subjects); err != nil {
+				return bp, fmt.Errorf("record %s: subject set: %w", r.ID, err)
+			}
+			for it := bm.Iterator(); it.HasNext(); {
+				bp.subjects = append(bp.subjects, it.Next())
+			}
+		}
+	}
+	other := bp.keys[ids:]
+	slices.Sort(other)
+	bp.keys = append(bp.keys[:ids], slices.Compact(other)...)
+	slices.Sort(bp.subjects)
+	bp.subjects = slices.Compact(bp.subjects)
 	return bp, nil
 }
 
@@ -219,8 +222,8 @@ func (t *terms) add(bp blockPairs) {
 			t.tailIDs[k] = append(t.tailIDs[k], bp.num)
 		}
 	}
-	for it := bp.subjects.Iterator(); it.HasNext(); {
-		t.tailKeys = append(t.tailKeys, termKey(termSubject, uint64(it.Next())))
+	for _, n := range bp.subjects {
+		t.tailKeys = append(t.tailKeys, termKey(termSubject, uint64(n)))
 		t.tailBlocks = append(t.tailBlocks, bp.num)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -36,6 +37,7 @@ type tx struct {
 	ids         map[string]bool    // ids this transaction stored
 	ords        map[string]int     // next seal ordinal by period
 	blocks      []newBlock
+	stmts       map[string]*sql.Stmt
 }
 
 // newBlock is a block this transaction wrote, kept to update memory and
@@ -43,7 +45,7 @@ type tx struct {
 type newBlock struct {
 	meta   blockMeta // period set on commit
 	period string
-	l      *loaded // decoded head and cols, for the term index
+	terms  blockPairs
 }
 
 // Begin starts the write transaction of one ingest batch. It holds the
@@ -69,10 +71,9 @@ func (s *DB) Begin(ctx context.Context) (store.Tx, error) {
 func (t *tx) Batch() int64 { return t.batch }
 
 // subjectSet returns the serialized bitmap of refs' subject numbers,
-// numbering subjects seen for the first time.
+// numbering subjects seen for the first time. mu is held for reading.
 func (t *tx) subjectSet(refs []store.SubjectRef, bm *roaring.Bitmap) ([]byte, error) {
 	bm.Clear()
-	t.s.mu.RLock()
 	for _, ref := range refs {
 		n, ok := t.s.subjects[ref.Pseudonym]
 		if !ok {
@@ -84,7 +85,6 @@ func (t *tx) subjectSet(refs []store.SubjectRef, bm *roaring.Bitmap) ([]byte, er
 		}
 		bm.Add(n)
 	}
-	t.s.mu.RUnlock()
 	bm.RunOptimize()
 	return bm.ToBytes()
 }
@@ -97,35 +97,13 @@ func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	// New records by period, in order of the period's first appearance:
-	// each period's records become consecutive blocks in seal order.
-	var periods []string
-	byPeriod := map[string][]block.Record{}
-	bm := roaring.New()
-	for i := range entries {
-		if !fresh[i] {
-			continue
-		}
-		e := &entries[i]
-		r := block.Record{
-			ID: e.ID, Time: e.Time.UnixNano(), IP: e.IP, KeyID: e.KeyID, Device: e.Device, Session: e.Session,
-			Rows: e.Rows, Bytes: e.Bytes, SubjectCount: e.SubjectCount, Canonical: e.Canonical,
-		}
-		r.System, r.Actor, r.Action = t.name(kindSystem, e.System), t.name(kindActor, e.Actor), t.name(kindAction, e.Action)
-		if len(e.Subjects) > 0 {
-			if r.Subjects, err = t.subjectSet(e.Subjects, bm); err != nil {
-				return nil, err
-			}
-		}
-		if _, ok := byPeriod[e.Period]; !ok {
-			periods = append(periods, e.Period)
-		}
-		byPeriod[e.Period] = append(byPeriod[e.Period], r)
-		t.ids[e.ID] = true
+	runs, err := t.toBlockRecords(entries, fresh)
+	if err != nil {
+		return nil, err
 	}
 	var todo []pendingBlock
-	for _, p := range periods {
-		recs := byPeriod[p]
+	for _, run := range runs {
+		p, recs := run.period, run.records
 		for len(recs) > 0 {
 			n := min(len(recs), block.MaxRecords)
 			todo = append(todo, pendingBlock{period: p, firstOrd: t.ords[p], recs: recs[:n]})
@@ -144,19 +122,84 @@ func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
 	return fresh, nil
 }
 
-// pendingBlock is a block being built: its records, then its encoding and
-// decoded head and cols.
+// toBlockRecords turns the fresh entries into block records grouped by
+// period, in order of each period's first appearance and in entry order
+// within each: each period's records become consecutive blocks in seal
+// order.
+func (t *tx) toBlockRecords(entries []store.Entry, fresh []bool) ([]periodRun, error) {
+	recs := make([]block.Record, 0, len(entries))
+	var periods []string // in order of first appearance
+	var periodOf []int   // of each record, when there are several
+	bm := roaring.New()
+	// The dictionaries change only in this goroutine's commits: read them
+	// under one read lock for the whole batch.
+	t.s.mu.RLock()
+	defer t.s.mu.RUnlock()
+	for i := range entries {
+		if !fresh[i] {
+			continue
+		}
+		e := &entries[i]
+		r := block.Record{
+			ID: e.ID, Time: e.Time.UnixNano(), IP: e.IP, KeyID: e.KeyID, Device: e.Device, Session: e.Session,
+			Rows: e.Rows, Bytes: e.Bytes, SubjectCount: e.SubjectCount, Canonical: e.Canonical,
+		}
+		r.System, r.Actor, r.Action = t.name(kindSystem, e.System), t.name(kindActor, e.Actor), t.name(kindAction, e.Action)
+		if len(e.Subjects) > 0 {
+			var err error
+			if r.Subjects, err = t.subjectSet(e.Subjects, bm); err != nil {
+				return nil, err
+			}
+		}
+		k := slices.Index(periods, e.Period) // a write spans a period or two
+		if k < 0 {
+			k = len(periods)
+			periods = append(periods, e.Period)
+		}
+		if k > 0 && periodOf == nil {
+			periodOf = make([]int, len(recs), len(entries)) // all in period 0 so far
+		}
+		if periodOf != nil {
+			periodOf = append(periodOf, k)
+		}
+		recs = append(recs, r)
+		t.ids[e.ID] = true
+	}
+	if periodOf == nil {
+		if len(recs) == 0 {
+			return nil, nil
+		}
+		return []periodRun{{periods[0], recs}}, nil // the usual case
+	}
+	out := make([]periodRun, len(periods))
+	for k, p := range periods {
+		out[k].period = p
+	}
+	for i, r := range recs {
+		out[periodOf[i]].records = append(out[periodOf[i]].records, r)
+	}
+	return out, nil
+}
+
+// periodRun is one period's records of a write, in seal order.
+type periodRun struct {
+	period  string
+	records []block.Record
+}
+
+// pendingBlock is a block being built: its records, then its encoding
+// and terms.
 type pendingBlock struct {
 	period   string
 	firstOrd int
 	recs     []block.Record
 	sec      block.Sections
-	l        *loaded
+	terms    blockPairs
 	err      error
 }
 
-// encodeBlocks compresses blocks on every core: it is most of the CPU a
-// write transaction spends.
+// encodeBlocks compresses blocks and computes their terms on every core:
+// it is most of the CPU a write transaction spends.
 func encodeBlocks(todo []pendingBlock) error {
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -166,14 +209,8 @@ func encodeBlocks(todo []pendingBlock) error {
 			defer wg.Done()
 			for i := range next {
 				b := &todo[i]
-				if b.sec, b.err = block.Encode(b.recs); b.err != nil {
-					continue
-				}
-				// Decoding what was just encoded gives the term index its
-				// input the same way Open's rebuild does.
-				b.l = &loaded{}
-				if b.err = block.DecodeHead(b.sec.Head, &b.l.head); b.err == nil {
-					b.err = block.DecodeCols(b.sec.Cols, &b.l.head, &b.l.cols)
+				if b.sec, b.err = block.Encode(b.recs); b.err == nil {
+					b.terms, b.err = blockTerms(b.recs)
 				}
 			}
 		}()
@@ -196,20 +233,37 @@ func (t *tx) writeBlock(b *pendingBlock) error {
 	s.mu.RLock()
 	num := uint32(len(s.blocks)) + uint32(len(t.blocks)) + 1
 	s.mu.RUnlock()
-	h := &b.l.head
-	m := blockMeta{batch: t.batch, tmin: h.TMin, tmax: h.TMax, firstOrd: int32(b.firstOrd), n: uint16(h.N), live: uint16(h.N)}
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO blocks (num, batch, period, first_ord, n, live, t_min, t_max) VALUES (?,?,?,?,?,?,?,?)`,
+	m := blockMeta{batch: t.batch, tmin: b.recs[0].Time, tmax: b.recs[0].Time, firstOrd: int32(b.firstOrd), n: uint16(len(b.recs)), live: uint16(len(b.recs))}
+	for _, r := range b.recs {
+		m.tmin, m.tmax = min(m.tmin, r.Time), max(m.tmax, r.Time)
+	}
+	if err := t.exec(`INSERT INTO blocks (num, batch, period, first_ord, n, live, t_min, t_max) VALUES (?,?,?,?,?,?,?,?)`,
 		num, m.batch, b.period, m.firstOrd, m.n, m.live, m.tmin, m.tmax); err != nil {
 		return fmt.Errorf("store block: %w", err)
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO block_data (num, head, cols, canon) VALUES (?,?,?,?)`,
-		num, b.sec.Head, b.sec.Cols, b.sec.Canon); err != nil {
+	if err := t.exec(`INSERT INTO block_data (num, head, cols, canon) VALUES (?,?,?,?)`, num, b.sec.Head, b.sec.Cols, b.sec.Canon); err != nil {
 		return fmt.Errorf("store block: %w", err)
 	}
-	b.l.num = num
-	b.l.has = partHead | partCols
-	t.blocks = append(t.blocks, newBlock{meta: m, period: b.period, l: b.l})
+	b.terms.num = num
+	t.blocks = append(t.blocks, newBlock{meta: m, period: b.period, terms: b.terms})
 	return nil
+}
+
+// exec runs a statement prepared once per transaction.
+func (t *tx) exec(query string, args ...any) error {
+	st, ok := t.stmts[query]
+	if !ok {
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, query); err != nil {
+			return err
+		}
+		if t.stmts == nil {
+			t.stmts = map[string]*sql.Stmt{}
+		}
+		t.stmts[query] = st
+	}
+	_, err := st.ExecContext(t.ctx, args...)
+	return err
 }
 
 func (t *tx) PutAlerts(alerts []*alert.Alert) error {
@@ -221,7 +275,7 @@ func (t *tx) PutAlerts(alerts []*alert.Alert) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT OR REPLACE INTO alerts (id, rule, severity, time, last_time, system, actor, doc) VALUES (?,?,?,?,?,?,?,?)`,
+		if err := t.exec(`INSERT OR REPLACE INTO alerts (id, rule, severity, time, last_time, system, actor, doc) VALUES (?,?,?,?,?,?,?,?)`,
 			a.ID, a.Rule, string(a.Severity), a.Time.UnixNano(), a.LastTime.UnixNano(), a.System, a.Actor, doc); err != nil {
 			return fmt.Errorf("store alert %s: %w", a.ID, err)
 		}
@@ -254,13 +308,6 @@ func (t *tx) commit() error {
 	if err := writeSubjects(t.ctx, t.tx, t.firstNew, t.subjectRefs); err != nil {
 		return fmt.Errorf("store subjects: %w", err)
 	}
-	pairs := make([]blockPairs, len(t.blocks))
-	for i, b := range t.blocks {
-		var err error
-		if pairs[i], err = termsOf(b.l); err != nil {
-			return err
-		}
-	}
 	if err := t.tx.Commit(); err != nil {
 		return err
 	}
@@ -279,10 +326,10 @@ func (t *tx) commit() error {
 	if len(t.subjectRefs) > 0 {
 		s.chunks = append(s.chunks, t.firstNew)
 	}
-	for i, b := range t.blocks {
+	for _, b := range t.blocks {
 		b.meta.period = s.internPeriod(b.period)
 		s.blocks = append(s.blocks, b.meta)
-		s.terms.add(pairs[i])
+		s.terms.add(b.terms)
 	}
 	if len(t.blocks) > 0 {
 		s.nextBatch = t.batch
