@@ -8,31 +8,34 @@
 //
 // # Detection
 //
-// A Scanner makes one pass over the input. It tests eight bytes at a time
-// for trigger bytes — ASCII digits, '@', the lead byte of full-width
-// digits (0xEF) and the last bytes of the Hangul syllables 명, 름, 님, 씨
-// and 함 — and looks closer only there, so Korean prose with few digits
-// is skipped at memory speed and no regular expressions are involved.
-// At a digit it reads a token: digit groups (ASCII, full-width or '*' for
-// masked digits) joined by single separators — '-', '.', a space, or a
-// hyphen with spaces around it. The token, or a part of it split at
-// spaces, is then classified by digit count and group layout and
-// validated:
+// A Scanner makes one pass over the input. It classifies bytes by table,
+// eight at a time, looking for trigger bytes — ASCII digits, '@', ':', the
+// lead byte of full-width digits (0xEF) and the last bytes of the Hangul
+// syllables 명, 름, 님, 씨 and 함 — and looks closer only there, so Korean
+// prose with few digits is skipped quickly and no regular expressions are
+// involved. At a digit it reads a token: digit groups (ASCII, full-width or
+// '*' for masked digits) joined by single separators — '-', '.', a space,
+// or a hyphen with spaces around it. Plain tokens such as 010-1234-5678
+// are read in one pass; the token, or a part of it split at spaces, is
+// then classified by digit count and group layout and validated:
 //
 //	rrn, frn        YYMMDD-GNNNNNN: a real birth date for the century G
 //	                gives, not in the future; pre-2020 check digit
 //	card            13–19 digits in card layouts; Luhn and issuer prefix
-//	phone           libphonenumber's KR prefixes and lengths; 15xx, 16xx,
-//	                18xx, 080 and 060 are phone_business
+//	phone           libphonenumber's KR prefixes and lengths, also with
+//	                the area code in parentheses, (02) 123-4567; 15xx,
+//	                16xx, 18xx, 080 and 060 are phone_business
 //	brn             AAA-BB-CCCCD with the 1,3,7,1,3,7,1,3,5 checksum
 //	driver_license  RR-YY-NNNNNN-CD with region 11–26 or 28, or a region
 //	                name and NN-NNNNNN-NN
 //	ip, ip_private  IPv4 octets and IPv6 groups; private ranges apart
 //	account         10–14 digits, only with a label or column
 //	passport        M12345678 or M123A4567 after a capital letter
-//	birth_date      a real date right after 생년월일, 생일, DOB …
+//	birth_date      a real date right after 생년월일, 생일, DOB …, also
+//	                written 1988년 1월 1일
 //	address         a road or lot number after a 시도 or 시·군·구
-//	name            a surname and given name after 성명, 이름 … or
+//	name            a surname and given name after 성명, 이름 …, after a
+//	                name key (name:, customer_name:, "userName":) or
 //	                before 님, 씨, 고객님
 //
 // Numbers that only look alike are left alone: a token glued to letters
@@ -73,7 +76,8 @@
 // of distinct values per type and the number of rows or lines carrying an
 // identifying value, an estimate of the data subjects a payload evidences.
 // Values are compared in normal form, so 010-1234-5678 and 01012345678
-// count once (see Fingerprint).
+// count once (see Fingerprint). A text with nothing to count costs no
+// allocation, and its Counts.Types is nil.
 //
 // # Masking
 //
@@ -84,15 +88,19 @@
 // characters of an e-mail (ho**@example.com), the third IPv4 octet and
 // the last IPv6 group, everything but the surname of a name (홍**),
 // everything below the 시·군·구 of an address (서울특별시 강남구 ***), the
-// digits of a birth date, and all but the last four characters of an
-// account, passport, driver's licence, frn or brn. Each hidden character
-// becomes one '*' and separators stay, so masking is deterministic and
-// idempotent. MaskText masks every Medium or High finding of a text, and
-// MaskStream does the same for a stream in constant memory.
+// digits of a birth date (****년 *월 *일), and all but the last four
+// characters of an account, passport, driver's licence, frn or brn. Each
+// hidden character becomes one '*' and separators stay, so masking is
+// deterministic and idempotent. MaskText masks every Medium or High
+// finding of a text; MaskString does the same for a string and returns it
+// unchanged, without allocating, when there is nothing to mask.
+// MaskStream masks a stream in constant memory.
 //
 // # Performance and concurrency
 //
 // A Scanner allocates nothing while scanning; reuse one per goroutine. It
-// is not safe for concurrent use. Mask, MaskText, MaskString and Count
-// may be called concurrently. BENCHMARKS.md has the figures.
+// is not safe for concurrent use. It reads the clock once, when it first
+// validates a date. Mask, MaskText, MaskString and Count may be called
+// concurrently; they take Scanners from a pool, so that a short text costs
+// a few hundred nanoseconds. BENCHMARKS.md has the figures.
 package pii

@@ -76,6 +76,33 @@ func (s *Scanner) atHangul(i int) int {
 	return i + 1
 }
 
+// atNameKey handles a ':' that may end an English name key in free text:
+// name: 홍길동, customer_name: 김민준, "userName": "이서연". The key is
+// "name" standing alone or ending a snake_case or camelCase key, so that
+// filename and hostname are not name keys; the value must still read as a
+// Korean name.
+func (s *Scanner) atNameKey(i int) int {
+	b := s.b
+	k := i
+	if k > 0 && (b[k-1] == '"' || b[k-1] == '\'') {
+		k--
+	}
+	if k < 4 || lower(b[k-4]) != 'n' || !hasLabelAt(b, k-3, "ame") {
+		return i + 1
+	}
+	if st := k - 4; st > 0 {
+		c := b[st-1]
+		camel := b[st] == 'N' && c >= 'a' && c <= 'z'
+		if isAlnum(c) && !camel {
+			return i + 1
+		}
+	}
+	if end, ok := s.nameAfterLabel(i + 1); ok {
+		return end
+	}
+	return i + 1
+}
+
 // nameAfterLabel reads "성명: 홍길동" style names.
 func (s *Scanner) nameAfterLabel(p int) (int, bool) {
 	b := s.b

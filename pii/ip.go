@@ -74,6 +74,11 @@ func (s *Scanner) tryIPv6(i int) (int, bool) {
 	if en < len(b) && (isAlnum(b[en]) || b[en] == '_' || b[en] == ':') {
 		return 0, false
 	}
+	// An IPv4 tail (::ffff:192.0.2.1) is not read; taking the address
+	// without it would leave 0.2.1 to be found after masking.
+	if en+1 < len(b) && b[en] == '.' && isDigit(b[en+1]) {
+		return 0, false
+	}
 	v := b[st:en]
 	if !validIPv6(v) {
 		return 0, false

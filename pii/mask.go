@@ -92,7 +92,7 @@ func appendMask(dst []byte, t Type, v []byte) []byte {
 		// The birth date part and everything after the gender digit.
 		return maskChars(dst, v, 1, len(v), 7)
 	case BirthDate:
-		return maskChars(dst, v, 1, len(v), 0)
+		return maskDigits(dst, v) // 1988년 1월 1일 keeps its words
 	case Phone, PhoneBusiness:
 		return maskPhone(dst, v)
 	case Card, CardMasked:
@@ -149,6 +149,21 @@ func (c *starCopy) hide(i, w int) {
 }
 
 func (c *starCopy) done() []byte { return append(c.dst, c.v[c.from:]...) }
+
+// maskDigits copies v with every digit (ASCII or full-width) replaced by
+// '*'.
+func maskDigits(dst, v []byte) []byte {
+	out := starCopy{dst: dst, v: v}
+	for i := 0; i < len(v); {
+		if _, w := digitAt(v, i); w > 0 {
+			out.hide(i, w)
+			i += w
+			continue
+		}
+		i += charLen(v, i)
+	}
+	return out.done()
+}
 
 // countChars returns the number of characters of v that are not
 // separators, as maskChars counts them.

@@ -574,6 +574,79 @@ func (s *Scanner) birthDate(w *win) (Finding, bool) {
 	return Finding{Type: BirthDate, Start: w.start, End: w.end, Confidence: High}, true
 }
 
+// tryParenPhone reads a phone number whose area code is in parentheses,
+// (02) 123-4567 or (031)123-4567, from the digit after the '(' at b[i-1].
+func (s *Scanner) tryParenPhone(i int) (int, bool) {
+	b := s.b
+	a := i + digitRun(b[i:])
+	if a-i < 2 || a-i > 4 || b[i] != '0' || a+2 >= len(b) || b[a] != ')' {
+		return 0, false
+	}
+	p := a + 1
+	if b[p] == ' ' {
+		p++
+	}
+	if !isDigit(b[p]) {
+		return 0, false
+	}
+	s.readToken(p)
+	t := &s.tok
+	if t.ng != 2 || t.sep[1] == ' ' || t.stars > 0 || t.long || t.end < len(b) && isAlnum(b[t.end]) {
+		return 0, false
+	}
+	// The area code is the number's first group.
+	var w win
+	var d [maxDigits]byte
+	n := copy(d[:], b[i:a])
+	n += copy(d[n:], t.d[:t.nd])
+	w.d, w.ng, w.start, w.end = d[:n], 3, i-1, t.end
+	w.gl = [maxGroups]uint8{uint8(a - i), t.gl[0], t.gl[1]}
+	w.sep[2] = t.sep[1]
+	w.hyph, w.dots = t.sep[1] == '-', t.sep[1] == '.'
+	f, ok := s.phone(&w)
+	if !ok || f.Confidence < High {
+		return 0, false
+	}
+	s.emit(f)
+	return t.end, true
+}
+
+// tryKoreanDate reads a birth date written 1988년 1월 1일 (spaces optional)
+// after a birth label; b[i:j] is the year.
+func (s *Scanner) tryKoreanDate(i, j int) (int, bool) {
+	b := s.b
+	if j+3 > len(b) || string(b[j:j+3]) != "년" {
+		return 0, false
+	}
+	m, p, ok := numberBefore(b, j+3, "월")
+	if !ok {
+		return 0, false
+	}
+	d, end, ok := numberBefore(b, p, "일")
+	if !ok || !s.birthLabel(i) {
+		return 0, false
+	}
+	y := num(b[i:j])
+	if !validDate(y, m, d) || y*10000+m*100+d > s.date() || y < 1890 {
+		return 0, false
+	}
+	s.emit(Finding{Type: BirthDate, Start: i, End: end, Confidence: High})
+	return end, true
+}
+
+// numberBefore reads an optional space, a number of one or two digits and
+// the word unit at b[p:]. It returns the number and the end of unit.
+func numberBefore(b []byte, p int, unit string) (int, int, bool) {
+	if p < len(b) && b[p] == ' ' {
+		p++
+	}
+	e := p + digitRun(b[p:])
+	if e == p || e-p > 2 || e+len(unit) > len(b) || string(b[e:e+len(unit)]) != unit {
+		return 0, 0, false
+	}
+	return num(b[p:e]), e + len(unit), true
+}
+
 // classifyMasked handles values already masked with '*'.
 func (s *Scanner) classifyMasked(w *win) (Finding, bool) {
 	d := w.d

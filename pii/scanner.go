@@ -116,6 +116,8 @@ func (s *Scanner) at(i int) int {
 		return s.atDigit(i)
 	case c == '@':
 		return s.atEmail(i)
+	case c == ':':
+		return s.atNameKey(i)
 	case c == 0xEF:
 		return i + 1
 	}
@@ -201,6 +203,10 @@ func (s *Scanner) atDigit(i int) int {
 			return skipWord(b, i)
 		case (c == '-' || c == '_' || c == '.' || c == '/') && i > 1 && isAlnum(b[i-2]):
 			return skipWord(b, i)
+		case c == '(':
+			if end, ok := s.tryParenPhone(i); ok {
+				return end
+			}
 		}
 	}
 	// Fast path: a short number standing alone (bytes=4567, 200 OK,
@@ -214,6 +220,11 @@ func (s *Scanner) atDigit(i int) int {
 		// only for Seoul numbers (02…).
 		ends := j == len(b) || shortEnd(b, i, j)
 		short := l < 6 || l == 7 || l == 9 && b[i] != '0' || (l == 6 || l == 8) && ends && !s.birthLabel(i)
+		if l == 4 && j < len(b) && b[j] >= 0x80 {
+			if end, ok := s.tryKoreanDate(i, j); ok {
+				return end // 1988년 1월 1일
+			}
+		}
 		if short && ends && !s.maybeAddressNumber(i, j) {
 			if j < len(b) && charClass[b[j]]&clsAlpha != 0 {
 				return skipWord(b, j)

@@ -74,6 +74,11 @@ func TestScan(t *testing.T) {
 		{"ipv6", "2001:db8::8a2e:370:7334", []found{{IP, "2001:db8::8a2e:370:7334", Medium, false}}},
 		{"birth date", "생년월일: 1988.01.01", []found{{BirthDate, "1988.01.01", High, false}}},
 		{"birth date short", "DOB 880101", []found{{BirthDate, "880101", High, false}}},
+		{"birth date in Korean", "생년월일: 1988년 1월 1일", []found{{BirthDate, "1988년 1월 1일", High, false}}},
+		{"phone area code in parentheses", "연락처 (02) 123-4567", []found{{Phone, "(02) 123-4567", High, false}}},
+		{"phone area code in parentheses, glued", "(031)123-4567", []found{{Phone, "(031)123-4567", High, false}}},
+		{"name key", "name: 홍길동", []found{{Name, "홍길동", High, false}}},
+		{"name key camelCase", `{"userName": "이서연"}`, []found{{Name, "이서연", High, false}}},
 	}
 	s := NewScanner()
 	for _, tt := range tests {
@@ -119,6 +124,10 @@ func TestScanHardNegatives(t *testing.T) {
 		"우편번호 06236",
 		"작성일 2024-01-15",
 		"1588 1234",
+		"작성일 2024년 1월 15일",
+		"hostname: 서버01",
+		"filename: 보고서.pdf",
+		"(1) 123-4567",
 	}
 	s := NewScanner()
 	for _, text := range texts {

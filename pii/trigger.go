@@ -1,7 +1,8 @@
 package pii
 
-// The scanner looks closer only at trigger bytes: ASCII digits, '@', 0xEF
-// (the lead byte of full-width digits) and the last bytes of the Hangul
+// The scanner looks closer only at trigger bytes: ASCII digits, '@', ':'
+// (after a name key), 0xEF (the lead byte of full-width digits) and the
+// last bytes of the Hangul
 // syllables 명 름 함 님 씨 that end name labels and come before or after
 // names. Masked values always hold a digit or '@' too; the scanner backs up
 // over the '*' before it. Syllables are told apart by their last two UTF-8
@@ -22,7 +23,7 @@ var triggerClass = func() (t [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = tAlways
 	}
-	t['@'], t[0xEF] = tAlways, tAlways
+	t['@'], t[0xEF], t[':'] = tAlways, tAlways, tAlways
 	// 명 EB AA 85, 름 EB A6 84.
 	t[0x84], t[0x85], t[0xAA], t[0xA6] = 1, 1, 1<<tSecond, 1<<tSecond
 	// 님 EB 8B 98.
