@@ -3,17 +3,19 @@ package pii
 // ipv4 checks a four-group dotted token.
 func (s *Scanner) ipv4(w *win) (Finding, bool) {
 	var o [4]int
-	k := 0
-	for g := 0; g < 4; g++ {
+	d := w.d
+	for g := range 4 {
 		l := int(w.gl[g])
-		if l > 3 || l > 1 && w.d[k] == '0' {
+		if l > 3 || l > 1 && d[0] == '0' {
 			return Finding{}, false
 		}
-		o[g] = num(w.d[k : k+l])
+		for _, c := range d[:l] {
+			o[g] = o[g]*10 + int(c-'0')
+		}
 		if o[g] > 255 {
 			return Finding{}, false
 		}
-		k += l
+		d = d[l:]
 	}
 	// 0.x.x.x, multicast, reserved and netmasks are not hosts.
 	if o[0] == 0 || o[0] >= 224 {

@@ -615,7 +615,7 @@ func (s *Scanner) tryParenPhone(i int) (int, bool) {
 // after a birth label; b[i:j] is the year.
 func (s *Scanner) tryKoreanDate(i, j int) (int, bool) {
 	b := s.b
-	if j+3 > len(b) || string(b[j:j+3]) != "년" {
+	if j+3 > len(b) || string(b[j:j+3]) != "년" || !s.birthLabel(i) {
 		return 0, false
 	}
 	m, p, ok := numberBefore(b, j+3, "월")
@@ -623,7 +623,7 @@ func (s *Scanner) tryKoreanDate(i, j int) (int, bool) {
 		return 0, false
 	}
 	d, end, ok := numberBefore(b, p, "일")
-	if !ok || !s.birthLabel(i) {
+	if !ok {
 		return 0, false
 	}
 	y := num(b[i:j])
