@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jikimi/jikimi/directory"
@@ -16,9 +17,15 @@ import (
 // given, selects which records count as signs of life.
 
 type sysState struct {
+	name    string
 	last    int64
 	id      string
 	alerted bool
+	// expected is the directory's expected_silence when last read, and
+	// expectedGap its value (0 when it does not parse): absence is checked
+	// every minute.
+	expected    string
+	expectedGap time.Duration
 }
 
 // maxSystems bounds the systems an absence rule follows.
@@ -37,10 +44,10 @@ func (rr *ruleRun) alive(ev *event) {
 		if len(rr.sys) >= maxSystems {
 			return
 		}
-		s = &sysState{}
-		rr.sys[ev.rec.System] = s
-		i, _ := slices.BinarySearch(rr.sysNames, ev.rec.System)
-		rr.sysNames = slices.Insert(rr.sysNames, i, ev.rec.System)
+		s = &sysState{name: ev.rec.System}
+		rr.sys[s.name] = s
+		i, _ := slices.BinarySearchFunc(rr.sysOrder, s.name, func(x *sysState, name string) int { return strings.Compare(x.name, name) })
+		rr.sysOrder = slices.Insert(rr.sysOrder, i, s)
 	}
 	rr.lastSys, rr.lastName = s, ev.rec.System
 	if ev.t >= s.last {
@@ -54,30 +61,45 @@ func (e *Engine) checkAbsence(now int64) {
 		if rr.r.Kind != KindAbsence {
 			continue
 		}
-		for _, n := range rr.sysNames {
-			s := rr.sys[n]
+		for _, s := range rr.sysOrder {
 			if s.alerted {
 				continue
 			}
-			silence := rr.r.silence
-			if e.dir != nil {
-				if sys := e.dir.System(n); sys != nil && sys.ExpectedSilence != "" {
-					if d, err := directory.ParseDuration(sys.ExpectedSilence); err == nil && d > 0 {
-						silence = d
-					}
-				}
-			}
+			silence := e.silenceOf(rr.r, s)
 			if silence <= 0 || now-s.last <= int64(silence) {
 				continue
 			}
 			s.alerted = true
 			gap := time.Duration(now - s.last).Round(time.Minute)
-			rr.fire(n, &finding{keys: map[string]string{"system": n}, t: now, first: s.last, ids: []string{s.id},
+			rr.fire(s.name, &finding{keys: map[string]string{"system": s.name}, t: now, first: s.last, ids: []string{s.id},
 				why: wording{
 					fmt.Sprintf("%s 동안 기록 없음 (평소 최대 간격 %s)", koGap(gap), koGap(silence)),
 					fmt.Sprintf("no records for %s (expected gap at most %s)", enGap(gap), enGap(silence))}})
 		}
 	}
+}
+
+// silenceOf is how long system s may be silent: the directory's
+// expected_silence when it gives a valid one, else the rule's.
+func (e *Engine) silenceOf(r *Rule, s *sysState) time.Duration {
+	if e.dir == nil {
+		return r.silence
+	}
+	sys := e.dir.System(s.name)
+	if sys == nil || sys.ExpectedSilence == "" {
+		return r.silence
+	}
+	if sys.ExpectedSilence != s.expected {
+		d, err := directory.ParseDuration(sys.ExpectedSilence)
+		if err != nil {
+			d = 0
+		}
+		s.expected, s.expectedGap = sys.ExpectedSilence, d
+	}
+	if s.expectedGap > 0 {
+		return s.expectedGap
+	}
+	return r.silence
 }
 
 func koGap(d time.Duration) string {

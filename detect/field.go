@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -195,6 +196,14 @@ var fieldDoc = map[string]string{
 
 // compileField returns the getter for a field name, or false.
 func compileField(name string) (getter, bool) {
+	if f, ok := compileFlag(name); ok {
+		return func(ev *event) value {
+			if b, ok := f(ev); ok {
+				return boolean(b)
+			}
+			return value{}
+		}, true
+	}
 	rec := func(f func(r *record.Record) value) getter { return func(ev *event) value { return f(ev.rec) } }
 	optNum := func(p *int64) value {
 		if p == nil {
@@ -254,8 +263,6 @@ func compileField(name string) (getter, bool) {
 		return rec(func(r *record.Record) value { return str(r.Auth.Session) }), true
 	case "auth.key_id":
 		return rec(func(r *record.Record) value { return str(r.Auth.KeyID) }), true
-	case "auth.external":
-		return rec(func(r *record.Record) value { return boolean(r.Auth.External) }), true
 	case "target.object":
 		return rec(func(r *record.Record) value { return str(r.Target.Object) }), true
 	case "target.kind":
@@ -275,8 +282,6 @@ func compileField(name string) (getter, bool) {
 	case "subject_count":
 		return rec(func(r *record.Record) value { return num(float64(r.SubjectTotal())) }), true
 
-	case "actor.known":
-		return func(ev *event) value { return boolean(ev.actor() != nil) }, true
 	case "actor.status":
 		return func(ev *event) value {
 			if p := ev.actor(); p != nil {
@@ -287,16 +292,6 @@ func compileField(name string) (getter, bool) {
 			}
 			return value{}
 		}, true
-	case "actor.departed":
-		return func(ev *event) value {
-			p := ev.actor()
-			return boolean(p != nil && p.Departed(ev.kst))
-		}, true
-	case "actor.on_leave":
-		return func(ev *event) value {
-			p := ev.actor()
-			return boolean(p != nil && p.Status == "leave")
-		}, true
 	case "actor.roles":
 		return func(ev *event) value {
 			if p := ev.actor(); p != nil {
@@ -304,58 +299,19 @@ func compileField(name string) (getter, bool) {
 			}
 			return value{}
 		}, true
-	case "actor.working_hours":
+	case "origin.owner":
 		return func(ev *event) value {
-			p := ev.actor()
-			if p == nil || !p.HasWorkHours() {
-				return boolean(true)
-			}
-			return boolean(p.Working(ev.kst) && !ev.isHoliday())
-		}, true
-	case "actor.assigned_ip":
-		return func(ev *event) value {
-			p := ev.actor()
-			if p == nil || !p.HasAssignedAddresses() || ev.rec.Origin.IP == "" {
-				return value{}
-			}
-			return boolean(ev.e.assigned(p, ev.rec.Origin.IP))
-		}, true
-	case "actor.assigned_host":
-		return func(ev *event) value {
-			p := ev.actor()
-			if p == nil || len(p.Hosts) == 0 || ev.rec.Origin.Host == "" {
-				return value{}
-			}
-			for _, h := range p.Hosts {
-				if strings.EqualFold(h, ev.rec.Origin.Host) {
-					return boolean(true)
-				}
-			}
-			return boolean(false)
-		}, true
-	case "origin.owner", "origin.owner_name", "origin.foreign":
-		return func(ev *event) value {
-			o := ev.addrOwner()
-			if o == nil || o.ID == ev.rec.Actor.ID {
-				if name == "origin.foreign" {
-					return boolean(false)
-				}
-				return value{}
-			}
-			switch name {
-			case "origin.owner":
+			if o := ev.otherOwner(); o != nil {
 				return str(o.ID)
-			case "origin.owner_name":
+			}
+			return value{}
+		}, true
+	case "origin.owner_name":
+		return func(ev *event) value {
+			if o := ev.otherOwner(); o != nil {
 				return str(o.Name)
 			}
-			return boolean(true)
-		}, true
-	case "key.known":
-		return func(ev *event) value {
-			if ev.rec.Auth.KeyID == "" {
-				return value{}
-			}
-			return boolean(ev.signingKey() != nil)
+			return value{}
 		}, true
 	case "key.owner":
 		return func(ev *event) value {
@@ -364,99 +320,175 @@ func compileField(name string) (getter, bool) {
 			}
 			return value{}
 		}, true
-	case "key.owner_departed":
-		return func(ev *event) value {
-			if ev.signingKey() == nil {
-				return value{}
-			}
-			return boolean(ev.keyOwn != nil && ev.keyOwn.Departed(ev.kst))
-		}, true
-	case "key.revoked":
-		return func(ev *event) value {
-			k := ev.signingKey()
-			if k == nil {
-				return value{}
-			}
-			return boolean(k.Revoked(ev.kst))
-		}, true
-	case "device.registered":
-		return func(ev *event) value {
-			if ev.rec.Origin.Device == "" {
-				return value{}
-			}
-			return boolean(ev.dev() != nil)
-		}, true
-	case "device.allowed_ip":
-		return func(ev *event) value {
-			d := ev.dev()
-			if d == nil || ev.rec.Origin.IP == "" {
-				return value{}
-			}
-			return boolean(d.Allowed(ev.rec.Origin.IP))
-		}, true
-	case "device.cert_shared":
-		return func(ev *event) value {
-			if ev.rec.Origin.Cert == "" {
-				return value{}
-			}
-			ev.dev()
-			return boolean(ev.certN > 1)
-		}, true
-	case "device.cert_match":
-		return func(ev *event) value {
-			d := ev.dev()
-			if d == nil || ev.rec.Origin.Cert == "" {
-				return value{}
-			}
-			return boolean(d.Cert == ev.rec.Origin.Cert)
-		}, true
-	case "session.logged_in":
-		return func(ev *event) value {
-			if ev.rec.Auth.Session == "" {
-				return value{}
-			}
-			return boolean(ev.e.sessions.loggedIn(ev))
-		}, true
-	case "identity.known":
-		return func(ev *event) value {
-			if ev.actor() != nil {
-				return boolean(true)
-			}
-			if ev.rec.ActorType() == "customer" {
-				return boolean(ev.e.sessions.customerKnown(ev))
-			}
-			return boolean(ev.e.dir == nil)
-		}, true
-	case "time.night":
-		return func(ev *event) value { h := ev.kst.Hour(); return boolean(h >= 22 || h < 6) }, true
-	case "time.holiday":
-		return func(ev *event) value { return boolean(ev.isHoliday()) }, true
-	case "time.weekend":
-		return func(ev *event) value {
-			d := ev.kst.Weekday()
-			return boolean(d == time.Saturday || d == time.Sunday)
-		}, true
 	case "time.hour":
 		return func(ev *event) value { return num(float64(ev.kst.Hour())) }, true
 	case "time.weekday":
 		return func(ev *event) value { return str(weekdayNames[ev.kst.Weekday()]) }, true
-	case "subject.watchlisted", "subject.watch_label":
+	case "subject.watch_label":
 		return func(ev *event) value {
-			for _, s := range ev.rec.Subjects {
-				if l, ok := ev.e.opt.Watchlist[s]; ok {
-					if name == "subject.watch_label" {
-						return str(l)
-					}
-					return boolean(true)
-				}
+			if l, ok := ev.watchLabel(); ok {
+				return str(l)
 			}
-			if name == "subject.watch_label" {
-				return value{}
-			}
-			return boolean(false)
+			return value{}
 		}, true
 	}
 	return nil, false
+}
+
+// flag reads a bool field of an event; ok is false when the field is
+// missing (a device fact of a record without a device).
+type flag func(ev *event) (b, ok bool)
+
+// compileFlag returns the reader of a bool field, or false when the field
+// is not one. Rules test these facts more than anything else, and a
+// flagCond reads them without going through value.
+func compileFlag(name string) (flag, bool) {
+	switch name {
+	case "auth.external":
+		return func(ev *event) (bool, bool) { return ev.rec.Auth.External, true }, true
+	case "actor.known":
+		return func(ev *event) (bool, bool) { return ev.actor() != nil, true }, true
+	case "actor.departed":
+		return func(ev *event) (bool, bool) {
+			p := ev.actor()
+			return p != nil && p.Departed(ev.kst), true
+		}, true
+	case "actor.on_leave":
+		return func(ev *event) (bool, bool) {
+			p := ev.actor()
+			return p != nil && p.Status == "leave", true
+		}, true
+	case "actor.working_hours":
+		return func(ev *event) (bool, bool) {
+			p := ev.actor()
+			if p == nil || !p.HasWorkHours() {
+				return true, true
+			}
+			return p.Working(ev.kst) && !ev.isHoliday(), true
+		}, true
+	case "actor.assigned_ip":
+		return func(ev *event) (bool, bool) {
+			p := ev.actor()
+			if p == nil || !p.HasAssignedAddresses() || ev.rec.Origin.IP == "" {
+				return false, false
+			}
+			return ev.e.assigned(p, ev.rec.Origin.IP), true
+		}, true
+	case "actor.assigned_host":
+		return func(ev *event) (bool, bool) {
+			p := ev.actor()
+			if p == nil || len(p.Hosts) == 0 || ev.rec.Origin.Host == "" {
+				return false, false
+			}
+			return slices.ContainsFunc(p.Hosts, func(h string) bool { return strings.EqualFold(h, ev.rec.Origin.Host) }), true
+		}, true
+	case "origin.foreign":
+		return func(ev *event) (bool, bool) { return ev.otherOwner() != nil, true }, true
+	case "key.known":
+		return func(ev *event) (bool, bool) {
+			if ev.rec.Auth.KeyID == "" {
+				return false, false
+			}
+			return ev.signingKey() != nil, true
+		}, true
+	case "key.owner_departed":
+		return func(ev *event) (bool, bool) {
+			if ev.signingKey() == nil {
+				return false, false
+			}
+			return ev.keyOwn != nil && ev.keyOwn.Departed(ev.kst), true
+		}, true
+	case "key.revoked":
+		return func(ev *event) (bool, bool) {
+			k := ev.signingKey()
+			if k == nil {
+				return false, false
+			}
+			return k.Revoked(ev.kst), true
+		}, true
+	case "device.registered":
+		return func(ev *event) (bool, bool) {
+			if ev.rec.Origin.Device == "" {
+				return false, false
+			}
+			return ev.dev() != nil, true
+		}, true
+	case "device.allowed_ip":
+		return func(ev *event) (bool, bool) {
+			d := ev.dev()
+			if d == nil || ev.rec.Origin.IP == "" {
+				return false, false
+			}
+			return d.Allowed(ev.rec.Origin.IP), true
+		}, true
+	case "device.cert_shared":
+		return func(ev *event) (bool, bool) {
+			if ev.rec.Origin.Cert == "" {
+				return false, false
+			}
+			ev.dev()
+			return ev.certN > 1, true
+		}, true
+	case "device.cert_match":
+		return func(ev *event) (bool, bool) {
+			d := ev.dev()
+			if d == nil || ev.rec.Origin.Cert == "" {
+				return false, false
+			}
+			return d.Cert == ev.rec.Origin.Cert, true
+		}, true
+	case "session.logged_in":
+		return func(ev *event) (bool, bool) {
+			if ev.rec.Auth.Session == "" {
+				return false, false
+			}
+			return ev.e.sessions.loggedIn(ev), true
+		}, true
+	case "identity.known":
+		return func(ev *event) (bool, bool) {
+			if ev.actor() != nil {
+				return true, true
+			}
+			if ev.rec.ActorType() == "customer" {
+				return ev.e.sessions.customerKnown(ev), true
+			}
+			return ev.e.dir == nil, true
+		}, true
+	case "time.night":
+		return func(ev *event) (bool, bool) { h := ev.kst.Hour(); return h >= 22 || h < 6, true }, true
+	case "time.holiday":
+		return func(ev *event) (bool, bool) { return ev.isHoliday(), true }, true
+	case "time.weekend":
+		return func(ev *event) (bool, bool) {
+			d := ev.kst.Weekday()
+			return d == time.Saturday || d == time.Sunday, true
+		}, true
+	case "subject.watchlisted":
+		return func(ev *event) (bool, bool) {
+			_, ok := ev.watchLabel()
+			return ok, true
+		}, true
+	}
+	return nil, false
+}
+
+// otherOwner is the person whose assigned address origin.ip is, when it is
+// not the actor.
+func (ev *event) otherOwner() *directory.Person {
+	if o := ev.addrOwner(); o != nil && o.ID != ev.rec.Actor.ID {
+		return o
+	}
+	return nil
+}
+
+// watchLabel is the label of the first watch-listed subject.
+func (ev *event) watchLabel() (string, bool) {
+	for _, s := range ev.rec.Subjects {
+		if l, ok := ev.e.opt.Watchlist[s]; ok {
+			return l, true
+		}
+	}
+	return "", false
 }
 
 var weekdayNames = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}

@@ -314,6 +314,10 @@ func costOf(c cond) int {
 	switch c := c.(type) {
 	case *eqCond:
 		return 0
+	case *fieldCond:
+		return fieldCost(c.name)
+	case *flagCond:
+		return fieldCost(c.name)
 	case andCond:
 		n := 0
 		for _, x := range c {
@@ -329,13 +333,15 @@ func costOf(c cond) int {
 	case notCond:
 		return costOf(c.c)
 	}
-	fc, ok := c.(*fieldCond)
-	if !ok {
-		return 3
-	}
+	return 3
+}
+
+// fieldCost is 2 for a fact from the directory or the engine's state, 1
+// for a field of the record.
+func fieldCost(name string) int {
 	for _, p := range []string{"actor.known", "actor.status", "actor.departed", "actor.on_leave", "actor.roles", "actor.working_hours",
 		"actor.assigned_", "origin.owner", "origin.foreign", "key.", "device.", "session.", "identity.", "time.", "subject."} {
-		if strings.HasPrefix(fc.name, p) {
+		if strings.HasPrefix(name, p) {
 			return 2
 		}
 	}
@@ -409,6 +415,12 @@ func compileFieldLine(k, v *yaml.Node) (cond, error) {
 			eq.pats = append(eq.pats, sm.pat)
 		}
 		return eq, nil
+	}
+	// And for the commonest test of a derived fact: a bool field.
+	if f, ok := compileFlag(name); ok && !fc.all && len(fc.ms) == 1 {
+		if bm, ok := fc.ms[0].(boolMatcher); ok {
+			return &flagCond{name: name, get: f, want: bm.want}, nil
+		}
 	}
 	return fc, nil
 }
@@ -634,6 +646,18 @@ func (c *eqCond) eval(ev *event) bool {
 		}
 	}
 	return false
+}
+
+// flagCond is a fieldCond of a bool field against true or false.
+type flagCond struct {
+	name string
+	get  flag
+	want bool
+}
+
+func (c *flagCond) eval(ev *event) bool {
+	b, ok := c.get(ev)
+	return ok && b == c.want
 }
 
 func recordString(name string) func(r *record.Record) string {

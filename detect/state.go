@@ -29,7 +29,7 @@ type ruleRun struct {
 	keyBuf   []string
 	kb       []byte
 	sys      map[string]*sysState // absence
-	sysNames []string             // the keys of sys, sorted: checked every minute
+	sysOrder []*sysState          // sys by name: checked every minute
 	lastSys  *sysState            // the system of the previous record
 	lastName string
 }
@@ -241,24 +241,52 @@ func alertID(rule, key string, first int64) string {
 // upsert creates an alert for the entity or merges the finding into the
 // one still open, and emits it.
 func (rr *ruleRun) upsert(key string, f *finding) {
-	o := rr.open[key]
-	if o == nil || f.t-o.last > int64(rr.r.merge) {
-		key = strings.Clone(key) // it may alias a reused buffer
-		o = &openAlert{seen: map[string]struct{}{}}
-		o.a = alert.Alert{ID: alertID(rr.r.ID, key, f.first), Rule: rr.r.ID, Severity: rr.r.Level, Keys: rr.keyMap(key)}
-		if f.ev == nil {
-			o.a.Keys = f.keys
+	o := rr.openFor(key, f)
+	o.merge(rr.e, f)
+	rr.e.changed(o, rr.r, f.t)
+}
+
+// openFor returns the alert still open for key, or a new one when there is
+// none or the finding is past the rule's merge window.
+func (rr *ruleRun) openFor(key string, f *finding) *openAlert {
+	if o := rr.open[key]; o != nil && f.t-o.last <= int64(rr.r.merge) {
+		return o
+	}
+	key = strings.Clone(key) // it may alias a reused buffer
+	o := &openAlert{seen: map[string]struct{}{}, first: f.first}
+	o.a = alert.Alert{ID: alertID(rr.r.ID, key, f.first), Rule: rr.r.ID, Severity: rr.r.Level, Keys: rr.keyMap(key)}
+	if f.ev == nil {
+		o.a.Keys = f.keys
+	}
+	rr.open[key] = o
+	return o
+}
+
+// merge adds a finding's times, evidence and description to the alert.
+func (o *openAlert) merge(e *Engine, f *finding) {
+	o.last = max(o.last, f.t)
+	o.first = min(o.first, f.first)
+	o.count(f.ids)
+	for _, r := range f.recs {
+		if (f.ev == nil || r != f.ev.rec) && o.firstNote(r.ID) {
+			o.note(e, &event{e: e, rec: r, t: r.Time.UnixNano(), kst: r.Time.In(kst)})
 		}
-		o.first = f.first
-		rr.open[key] = o
 	}
-	if f.t > o.last {
-		o.last = f.t
+	if f.ev != nil {
+		if o.firstNote(f.ev.rec.ID) {
+			o.note(e, f.ev)
+		}
+	} else if s := f.keys["system"]; s != "" && o.a.System == "" {
+		o.a.System = s
 	}
-	if f.first < o.first {
-		o.first = f.first
+	if f.why != nil {
+		o.why = f.why
 	}
-	for _, id := range f.ids {
+}
+
+// count adds evidence record ids not seen before.
+func (o *openAlert) count(ids []string) {
+	for _, id := range ids {
 		if _, dup := o.seen[id]; dup {
 			continue
 		}
@@ -270,26 +298,16 @@ func (rr *ruleRun) upsert(key string, f *finding) {
 			o.a.Records = append(o.a.Records, id)
 		}
 	}
-	for _, r := range f.recs {
-		if (f.ev == nil || r != f.ev.rec) && o.firstNote(r.ID) {
-			o.note(rr.e, &event{e: rr.e, rec: r, t: r.Time.UnixNano(), kst: r.Time.In(kst)})
-		}
-	}
-	if f.ev != nil {
-		if o.firstNote(f.ev.rec.ID) {
-			o.note(rr.e, f.ev)
-		}
-	} else if s := f.keys["system"]; s != "" && o.a.System == "" {
-		o.a.System = s
-	}
-	if f.why != nil {
-		o.why = f.why
-	}
-	if o.emitted == 0 || f.t-o.emitted >= int64(emitEvery) {
-		rr.e.send(o, rr.r, f.t)
+}
+
+// changed emits an alert that changed at now, or holds it for the next
+// sweep when it was emitted less than emitEvery ago.
+func (e *Engine) changed(o *openAlert, r *Rule, now int64) {
+	if o.emitted == 0 || now-o.emitted >= int64(emitEvery) {
+		e.send(o, r, now)
 	} else if !o.dirty {
 		o.dirty = true
-		rr.e.dirty = append(rr.e.dirty, pending{o, rr.r})
+		e.dirty = append(e.dirty, pending{o, r})
 	}
 }
 
