@@ -121,10 +121,11 @@ func TestOpenIncidentStoresDutiesAndPlacesLegalHold(t *testing.T) {
 	}
 	slices.Sort(wantIDs)
 	var covered []string
-	for r, err := range f.db.Scan(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	all, err := f.db.Records(ctx, store.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range all {
 		if breach.Covered(holds[0], r) {
 			covered = append(covered, r.ID)
 		}

@@ -142,7 +142,7 @@ func (p *Pipeline) recover(ctx context.Context) error {
 	for _, b := range batches {
 		hashes := make([]record.Hash, len(b.Records))
 		for i, r := range b.Records {
-			hashes[i] = record.HashOf(r.Canonical)
+			hashes[i] = r.Hash
 		}
 		pos, err := p.cfg.Sealer.Seal(ctx, b.Period, hashes)
 		if err != nil {

@@ -335,6 +335,14 @@ const (
 	lanes80 = 0x8080808080808080
 )
 
+// jsonSpecial reports whether any of the eight bytes of w is a quote, a
+// backslash or below 0x20: what ends or must escape a JSON string. (The
+// classic "has a zero byte" test on w^c, and w-0x20 for "below".)
+func jsonSpecial(w uint64) bool {
+	q, bs := w^(lanes01*'"'), w^(lanes01*'\\')
+	return ((q-lanes01)&^q|(bs-lanes01)&^bs|(w-lanes20)&^w)&lanes80 != 0
+}
+
 // scanString finds the closing quote of a string whose first byte is at
 // i, eight bytes at a time. plain is false when the string holds an
 // escape, a control byte or non-ASCII bytes that are not valid UTF-8: then
@@ -343,12 +351,8 @@ func scanString(b []byte, i int) (end int, plain bool) {
 	start, ascii := i, true
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
-		q, bs := w^(lanes01*'"'), w^(lanes01*'\\')
-		// A lane is flagged when it is a quote, a backslash or below 0x20
-		// (the classic "has zero byte" test on w^c, and w-0x20 for below).
-		special := ((q - lanes01) &^ q) | ((bs - lanes01) &^ bs) | ((w - lanes20) &^ w)
 		ascii = ascii && w&lanes80 == 0
-		if special&lanes80 != 0 {
+		if jsonSpecial(w) {
 			break
 		}
 	}

@@ -63,8 +63,9 @@ type Stored struct {
 	// Deleted marks the tombstone of a record deleted by retention: its
 	// canonical bytes are gone, Hash is what was sealed.
 	Deleted bool
-	// Hash is, in what Scan yields, the SHA-256 of Canonical computed as it
-	// was read, or a tombstone's kept hash; elsewhere only a tombstone's.
+	// Hash is, in what Scan yields, the SHA-256 of the record's stored
+	// canonical bytes computed as they were read, or a tombstone's kept
+	// hash; elsewhere only a tombstone's.
 	Hash record.Hash
 }
 
@@ -117,7 +118,7 @@ type Store interface {
 	Alerts(ctx context.Context, q AlertQuery) ([]alert.Alert, error)
 	// Unsealed returns the records stored but not yet sealed (a crash came
 	// between the two), by batch and period in ordinal order, filled as by
-	// Scan; the pipeline seals them on start.
+	// Scan (their hashes are what the pipeline seals on start).
 	Unsealed(ctx context.Context) ([]UnsealedBatch, error)
 	// SetSeals records where the hashes of a batch's records were sealed:
 	// for each period, positions[i] belongs to the record with ordinal i.
@@ -127,7 +128,8 @@ type Store interface {
 	SealPositions(ctx context.Context, batch int64, period string) ([]byte, error)
 	// Scan yields every stored record and every tombstone in seal order
 	// (batch, period, ordinal): what verification walks. Only Seq, ID,
-	// Canonical, Seal, Deleted and Hash are filled. An error wrapping
+	// Seal, Deleted and Hash are filled: the hash is computed from the
+	// stored bytes as they are read, which are not kept. An error wrapping
 	// ErrUnreadable comes with the Stored of the record it concerns, ID and
 	// Seal filled when they could still be read; Scan then goes on. Any
 	// other error ends it.

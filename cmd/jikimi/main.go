@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"k8s.io/klog/v2"
@@ -68,10 +69,33 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
 	quietTessera()
+	stopProfile := startProfile(os.Getenv("JIKIMI_CPUPROFILE"))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
 	stop()
+	stopProfile()
 	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the whole run to path, when set
+// ($JIKIMI_CPUPROFILE): how the figures in BENCHMARKS.md were explained,
+// and what to send with a performance report.
+func startProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "jikimi: JIKIMI_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // quietTessera silences klog, through which Tessera logs its internals;

@@ -332,7 +332,8 @@ func (c *Canon) decode(k int) error {
 }
 
 // Decode decodes a whole block back into records: for rewriting one (a
-// retention deletion) or inspecting it.
+// retention deletion) or inspecting it. With s.Canon nil it decodes head
+// and cols only and leaves Canonical nil.
 func Decode(s Sections) ([]Record, error) {
 	var h Head
 	var c Cols
@@ -343,8 +344,10 @@ func Decode(s Sections) ([]Record, error) {
 	if err := DecodeCols(s.Cols, &h, &c); err != nil {
 		return nil, err
 	}
-	if err := cn.Reset(s.Canon, h.N); err != nil {
-		return nil, err
+	if s.Canon != nil {
+		if err := cn.Reset(s.Canon, h.N); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Record, h.N)
 	for i := range out {
@@ -359,7 +362,7 @@ func Decode(s Sections) ([]Record, error) {
 		if r.Deleted != h.Deleted(i) {
 			return nil, corrupt("cols", "record %d: tombstone and head disagree", i)
 		}
-		if r.Deleted {
+		if r.Deleted || s.Canon == nil {
 			continue
 		}
 		canon, err := cn.Get(i)

@@ -55,7 +55,9 @@ func TestScanYieldsSealOrderWithHashes(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
 		}
-		if r.Hash != record.HashOf(r.Canonical) {
+		var idx int
+		fmt.Sscanf(r.ID, "e%05d", &idx)
+		if r.Hash != record.HashOf(entry(idx, sep, "kim").Canonical) {
 			t.Fatalf("record %s: Hash is not the SHA-256 of its bytes", r.ID)
 		}
 		k := store.SealRef{Batch: r.Seal.Batch, Period: r.Seal.Period}

@@ -184,12 +184,15 @@ func (s *DB) HourlyCounts(ctx context.Context, afterBatch int64) ([]HourCount, i
 // SealedSubject returns the sealed identifier of a pseudonym (for
 // re-identification with subject.Keyer.Reveal), or store.ErrNotFound.
 func (s *DB) SealedSubject(ctx context.Context, p subject.Pseudonym) ([]byte, error) {
-	num, ok := s.subjectNum(p)
+	num, ok, err := s.subjectNum(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, store.ErrNotFound
 	}
 	var sealed []byte
-	err := s.SealedSubjects(ctx, []uint32{num}, func(_ uint32, _ subject.Pseudonym, b []byte) error {
+	err = s.SealedSubjects(ctx, []uint32{num}, func(_ uint32, _ subject.Pseudonym, b []byte) error {
 		sealed = append([]byte(nil), b...)
 		return nil
 	})
@@ -209,7 +212,10 @@ type SystemActivity struct {
 // PeriodActivity returns records and distinct actors per system with time
 // in [from, to), from the heads of the blocks whose time range meets it.
 func (s *DB) PeriodActivity(ctx context.Context, from, to time.Time) ([]SystemActivity, error) {
-	f := s.resolve(store.Query{From: from, To: to})
+	f, err := s.resolve(ctx, store.Query{From: from, To: to})
+	if err != nil {
+		return nil, err
+	}
 	nums, err := s.candidates(ctx, &f, s.snapshot())
 	if err != nil {
 		return nil, err
@@ -242,7 +248,10 @@ func (s *DB) PeriodExports(ctx context.Context, from, to time.Time, fn func(*rec
 	var found []hit
 	blocks := s.snapshot()
 	for _, action := range []string{"export", "download", "print"} {
-		f := s.resolve(store.Query{Action: action, From: from, To: to})
+		f, err := s.resolve(ctx, store.Query{Action: action, From: from, To: to})
+		if err != nil {
+			return err
+		}
 		nums, err := s.candidates(ctx, &f, blocks)
 		if err != nil {
 			return err

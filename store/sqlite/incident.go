@@ -63,7 +63,10 @@ var incidentsReady sync.Map
 // Listed subjects, PII counts and result status are read from the
 // canonical bytes (canonExtras), parsing only the small parts present.
 func (s *DB) ImpactRows(ctx context.Context, q store.Query, bf breach.Filter, fn func(*breach.Row) error) error {
-	f := s.resolve(q)
+	f, err := s.resolve(ctx, q)
+	if err != nil {
+		return err
+	}
 	f.hashed(termKeyID, bf.KeyID, &f.keyID)
 	f.hashed(termDevice, bf.Device, &f.device)
 	f.hashed(termSession, bf.Session, &f.session)

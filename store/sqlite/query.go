@@ -32,7 +32,7 @@ type filter struct {
 }
 
 // resolve turns q into a filter.
-func (s *DB) resolve(q store.Query) filter {
+func (s *DB) resolve(ctx context.Context, q store.Query) (filter, error) {
 	f := filter{from: math.MinInt64, to: math.MaxInt64}
 	if !q.From.IsZero() {
 		f.from = q.From.UnixNano()
@@ -60,14 +60,17 @@ func (s *DB) resolve(q store.Query) filter {
 		f.keys = append(f.keys, hashTermString(termIP, q.IP))
 	}
 	if q.Subject != nil {
-		n, ok := s.subjectNum(*q.Subject)
+		n, ok, err := s.subjectNum(ctx, *q.Subject)
+		if err != nil {
+			return f, err
+		}
 		if !ok {
 			f.none = true
 		}
 		f.subject = n
 		f.keys = append(f.keys, termKey(termSubject, uint64(n)))
 	}
-	return f
+	return f, nil
 }
 
 // hashed adds an exact string condition on a cols field and its term key.
@@ -265,7 +268,10 @@ func (h *hits) Pop() any {
 // Records returns the records that match q, newest first (by time, then
 // storage order).
 func (s *DB) Records(ctx context.Context, q store.Query) ([]store.Stored, error) {
-	f := s.resolve(q)
+	f, err := s.resolve(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	blocks := s.snapshot()
 	nums, err := s.candidates(ctx, &f, blocks)
 	if err != nil {
@@ -340,7 +346,10 @@ func (s *DB) readHits(ctx context.Context, found []hit, blocks []blockMeta) ([]s
 
 // Count returns how many records match q.
 func (s *DB) Count(ctx context.Context, q store.Query) (int64, error) {
-	f := s.resolve(q)
+	f, err := s.resolve(ctx, q)
+	if err != nil {
+		return 0, err
+	}
 	blocks := s.snapshot()
 	nums, err := s.candidates(ctx, &f, blocks)
 	if err != nil {
@@ -389,7 +398,10 @@ func (s *DB) Record(ctx context.Context, id string) (store.Stored, error) {
 
 // SubjectSet returns the union of the subject sets of the records matching q.
 func (s *DB) SubjectSet(ctx context.Context, q store.Query) (*roaring.Bitmap, error) {
-	f := s.resolve(q)
+	f, err := s.resolve(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	nums, err := s.candidates(ctx, &f, s.snapshot())
 	if err != nil {
 		return nil, err

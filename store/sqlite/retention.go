@@ -107,7 +107,10 @@ func (s *DB) LegalHolds(ctx context.Context) ([]LegalHold, error) {
 // whose storage key (Seq) is above after, in storage order: the pages
 // retention walks.
 func (s *DB) RecordsBefore(ctx context.Context, system string, before time.Time, after int64, limit int) ([]store.Stored, error) {
-	f := s.resolve(store.Query{System: system, To: before})
+	f, err := s.resolve(ctx, store.Query{System: system, To: before})
+	if err != nil {
+		return nil, err
+	}
 	blocks := s.snapshot()
 	nums, err := s.candidates(ctx, &f, blocks)
 	if err != nil {

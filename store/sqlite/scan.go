@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"iter"
@@ -121,7 +120,6 @@ func (s *DB) scanBlock(ctx context.Context, br *blockReader, l *loaded, num uint
 			sc.errs[i] = fmt.Errorf("%w: record %s in block %d: %v", store.ErrUnreadable, r.ID, num, err)
 			continue
 		}
-		r.Canonical = bytes.Clone(canon)
 		r.Hash = record.HashOf(canon)
 	}
 	return sc

@@ -106,15 +106,16 @@ type DB struct {
 	// mu guards the in-memory state below; it is held only briefly, so
 	// searches never wait for a write transaction.
 	mu        sync.RWMutex
-	names     [4]map[string]uint32 // by kind
-	nameByNum []string             // name of number n at n-1
-	subjects  map[subject.Pseudonym]uint32
-	chunks    []uint32 // first subject number of each subject chunk, ascending
+	names     [4]map[string]uint32         // by kind
+	nameByNum []string                     // name of number n at n-1
+	subjects  map[subject.Pseudonym]uint32 // loaded on first use (subjectsLoad)
+	chunks    []uint32                     // first subject number of each subject chunk, ascending
 	blocks    []blockMeta
 	periods   []string // interned period names, by blockMeta.period
 	periodNum map[string]uint16
 
-	terms terms
+	subjectsLoad lazyOnce
+	terms        terms
 	// tailPairs and fanIn are the term index's defaults (terms.go), kept
 	// per DB so that tests can make flushes and merges happen sooner.
 	tailPairs, fanIn int
@@ -168,9 +169,6 @@ func (s *DB) load(ctx context.Context) error {
 	if err := s.loadNames(ctx); err != nil {
 		return err
 	}
-	if err := s.loadSubjects(ctx); err != nil {
-		return err
-	}
 	if err := s.loadBlocks(ctx); err != nil {
 		return err
 	}
@@ -188,18 +186,10 @@ func (s *DB) load(ctx context.Context) error {
 	return s.loadTerms(ctx)
 }
 
-// Close stops the term index's background merge and closes the database.
+// Close stops the term index's background merge, writes its in-memory
+// part when this process added to it, and closes the database.
 func (s *DB) Close() error {
-	s.closeTerms()
-	return s.db.Close()
-}
-
-// subjectNum returns the dense number of a pseudonym, or false.
-func (s *DB) subjectNum(p subject.Pseudonym) (uint32, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n, ok := s.subjects[p]
-	return n, ok
+	return errors.Join(s.closeTerms(), s.db.Close())
 }
 
 // setMeta records a counter in the meta table.

@@ -17,6 +17,14 @@ import (
 // for each, its pseudonym and uvarint-prefixed sealed identifier. A new
 // subject costs a few dozen bytes in a row, not a row and an index entry.
 
+// ensureSubjects reads the subjects into memory the first time a search by
+// subject, a re-identification or a write needs them: a store of tens of
+// millions of subjects takes seconds to load, which verification and most
+// searches never need.
+func (s *DB) ensureSubjects(ctx context.Context) error {
+	return s.subjectsLoad.do(func() error { return s.loadSubjects(ctx) })
+}
+
 // loadSubjects reads every chunk into the pseudonym → number map.
 func (s *DB) loadSubjects(ctx context.Context) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT first, data FROM subject_chunks ORDER BY first`)
@@ -24,6 +32,8 @@ func (s *DB) loadSubjects(ctx context.Context) error {
 		return err
 	}
 	defer rows.Close()
+	subjects := map[subject.Pseudonym]uint32{}
+	var chunks []uint32
 	next := uint32(1)
 	for rows.Next() {
 		var first uint32
@@ -34,9 +44,9 @@ func (s *DB) loadSubjects(ctx context.Context) error {
 		if first != next {
 			return fmt.Errorf("subject chunk at %d, want %d", first, next)
 		}
-		s.chunks = append(s.chunks, first)
+		chunks = append(chunks, first)
 		err := eachSubject(data, first, func(num uint32, p subject.Pseudonym, _ []byte) error {
-			s.subjects[p] = num
+			subjects[p] = num
 			next = num + 1
 			return nil
 		})
@@ -44,7 +54,24 @@ func (s *DB) loadSubjects(ctx context.Context) error {
 			return err
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.subjects, s.chunks = subjects, chunks
+	s.mu.Unlock()
+	return nil
+}
+
+// subjectNum returns the dense number of a pseudonym, or false.
+func (s *DB) subjectNum(ctx context.Context, p subject.Pseudonym) (uint32, bool, error) {
+	if err := s.ensureSubjects(ctx); err != nil {
+		return 0, false, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n, ok := s.subjects[p]
+	return n, ok, nil
 }
 
 // eachSubject decodes a subject chunk whose first number is first.
@@ -91,6 +118,9 @@ func writeSubjects(ctx context.Context, tx *sql.Tx, first uint32, refs []store.S
 // in ascending order, for breach notification. The caller opens them with
 // the subject key.
 func (s *DB) SealedSubjects(ctx context.Context, nums []uint32, fn func(num uint32, p subject.Pseudonym, sealed []byte) error) error {
+	if err := s.ensureSubjects(ctx); err != nil {
+		return err
+	}
 	nums = slices.Sorted(slices.Values(nums))
 	s.mu.RLock()
 	chunks := s.chunks

@@ -71,6 +71,12 @@ type terms struct {
 	indexed    uint32 // every block <= indexed has its pairs in runs
 	nextRun    int64
 
+	// openBlocks is how many blocks Open found: the tail's rebuild covers
+	// those after indexed; later ones join it as they commit.
+	openBlocks uint32
+	tailLoad   lazyOnce
+	wrote      bool // this process committed blocks (guarded by writeMu)
+
 	// chunksMu is held shared while chunks are read and exclusively while a
 	// merge deletes the runs it replaced.
 	chunksMu sync.RWMutex
@@ -91,7 +97,7 @@ func (s *DB) loadTerms(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM meta WHERE key='indexed_block'),0)`).Scan(&indexed); err != nil {
 		return err
 	}
-	t.indexed = uint32(indexed)
+	t.indexed, t.openBlocks = uint32(indexed), uint32(len(s.blocks))
 	rows, err := s.db.QueryContext(ctx, `SELECT run, level, pairs, ids, fences, bloom FROM term_runs ORDER BY run`)
 	if err != nil {
 		return err
@@ -125,15 +131,37 @@ func (s *DB) loadTerms(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM term_chunks WHERE (id >> 24) NOT IN (SELECT run FROM term_runs)`); err != nil {
 		return err
 	}
-	for num := t.indexed + 1; num <= uint32(len(s.blocks)); num++ {
-		if s.blocks[num-1].n == 0 {
-			continue // a hole: nothing to index
+	t.wake, t.stop, t.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go s.compactLoop()
+	return nil
+}
+
+// ensureTail rebuilds the tail, once, from the blocks after the watermark
+// that Open found: what a crash left unflushed, or what another process
+// writing the same store has not flushed yet. It runs before the first
+// search by term or write, so that commands that need neither (verify)
+// never pay for it.
+func (s *DB) ensureTail(ctx context.Context) error {
+	return s.terms.tailLoad.do(func() error { return s.rebuildTail(ctx) })
+}
+
+func (s *DB) rebuildTail(ctx context.Context) error {
+	t := &s.terms
+	s.mu.RLock()
+	from, to := t.indexed+1, t.openBlocks
+	s.mu.RUnlock()
+	for num := from; num <= to; num++ {
+		s.mu.RLock()
+		hole := s.blocks[num-1].n == 0
+		s.mu.RUnlock()
+		if hole {
+			continue
 		}
 		// A damaged block must not keep the store from opening: that is
 		// when verification is needed most. Its records are not found by
 		// term until then, and verification names them.
 		var sec block.Sections
-		err := s.db.QueryRowContext(ctx, `SELECT head, cols, canon FROM block_data WHERE num = ?`, num).Scan(&sec.Head, &sec.Cols, &sec.Canon)
+		err := s.db.QueryRowContext(ctx, `SELECT head, cols FROM block_data WHERE num = ?`, num).Scan(&sec.Head, &sec.Cols)
 		var recs []block.Record
 		if err == nil {
 			recs, err = block.Decode(sec)
@@ -143,23 +171,37 @@ func (s *DB) loadTerms(ctx context.Context) error {
 			bp, err = blockTerms(recs)
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			slog.Error("term index: a block cannot be read; its records cannot be searched until it is repaired (run jikimi verify)", "block", num, "err", err)
 			continue
 		}
 		bp.num = num
+		s.mu.Lock()
 		t.add(bp)
+		s.mu.Unlock()
 	}
-	t.wake, t.stop, t.stopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
-	go s.compactLoop()
 	return nil
 }
 
-// closeTerms stops the background merger.
-func (s *DB) closeTerms() {
-	if s.terms.stop != nil {
-		close(s.terms.stop)
-		<-s.terms.stopped
+// closeTerms stops the background merger and, when this process wrote
+// records, flushes the tail, so that the next Open has nothing to rebuild.
+func (s *DB) closeTerms() error {
+	if s.terms.stop == nil {
+		return nil
 	}
+	close(s.terms.stop)
+	<-s.terms.stopped
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.RLock()
+	pending, upTo := s.terms.wrote && len(s.terms.tailKeys) > 0, uint32(len(s.blocks))
+	s.mu.RUnlock()
+	if !pending {
+		return nil
+	}
+	return s.flushTail(context.Background(), upTo)
 }
 
 // blockPairs are a block's terms: its record ids' keys, then its other
@@ -230,6 +272,9 @@ func (t *terms) add(bp blockPairs) {
 
 // postings returns the blocks that hold term key, ascending.
 func (s *DB) postings(ctx context.Context, key uint64) ([]uint32, error) {
+	if err := s.ensureTail(ctx); err != nil {
+		return nil, err
+	}
 	s.terms.chunksMu.RLock()
 	defer s.terms.chunksMu.RUnlock()
 	s.mu.RLock()
@@ -276,6 +321,9 @@ func (s *DB) readChunk(ctx context.Context, r *run, c int, dst []pair) ([]pair, 
 // filter does not rule the key out. Chunks are read once each however
 // many keys they serve.
 func (s *DB) idBlocks(ctx context.Context, keys []uint64) (map[uint64][]uint32, error) {
+	if err := s.ensureTail(ctx); err != nil {
+		return nil, err
+	}
 	out := map[uint64][]uint32{}
 	s.terms.chunksMu.RLock()
 	defer s.terms.chunksMu.RUnlock()

@@ -195,7 +195,7 @@ func TestTermIndexThroughFlushesMergesAndReopen(t *testing.T) {
 		return db
 	}
 	db := open()
-	f := newTermFixture(t, 4002)
+	f := newTermFixture(t, 4003)
 	for b := 0; b < 40; b++ {
 		var es []store.Entry
 		for range 100 {
@@ -236,20 +236,39 @@ func TestTermIndexThroughFlushesMergesAndReopen(t *testing.T) {
 	}
 	t.Logf("%d runs at levels %v, tail %d pairs", runs, levels, tail)
 	f.check(t, db)
-	db.Close()
+	crash(db)
 
-	// Reopen: the runs are read back and the tail, which was only in
-	// memory, is rebuilt from the blocks after the watermark.
+	// Reopen after a crash: the runs are read back and the tail, which was
+	// only in memory, is rebuilt from the blocks after the watermark.
 	db = open()
-	defer db.Close()
+	f.check(t, db)
 	db.mu.RLock()
 	rebuilt := len(db.terms.tailKeys)
 	db.mu.RUnlock()
 	if rebuilt != tail {
 		t.Fatalf("tail rebuilt with %d pairs, had %d", rebuilt, tail)
 	}
-	f.check(t, db)
 	if got := insert(t, db, []store.Entry{f.model.entries[5], f.model.entries[f.n-1]}); got[0] || got[1] {
 		t.Fatalf("duplicates after reopen inserted: %v", got)
 	}
+	insert(t, db, []store.Entry{f.next()})
+	db.Close()
+
+	// A clean close writes the tail: the next Open has nothing to rebuild.
+	db = open()
+	defer db.Close()
+	f.check(t, db)
+	db.mu.RLock()
+	rebuilt = len(db.terms.tailKeys)
+	db.mu.RUnlock()
+	if rebuilt != 0 {
+		t.Fatalf("tail of %d pairs after a clean close", rebuilt)
+	}
+}
+
+// crash drops db as a killed process would: what it held in memory is lost.
+func crash(db *DB) {
+	close(db.terms.stop)
+	<-db.terms.stopped
+	db.db.Close()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -51,6 +52,11 @@ type newBlock struct {
 // Begin starts the write transaction of one ingest batch. It holds the
 // store's write lock until Commit or Rollback.
 func (s *DB) Begin(ctx context.Context) (store.Tx, error) {
+	// Duplicates are found through the term index, which must be whole,
+	// and new subjects numbered after those stored.
+	if err := errors.Join(s.ensureTail(ctx), s.ensureSubjects(ctx)); err != nil {
+		return nil, err
+	}
 	s.writeMu.Lock()
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -333,6 +339,7 @@ func (t *tx) commit() error {
 	}
 	if len(t.blocks) > 0 {
 		s.nextBatch = t.batch
+		s.terms.wrote = true
 	}
 	return nil
 }
