@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -101,7 +102,7 @@ func New(rules []*Rule, o Options) (*Engine, error) {
 		e.holiday = KoreanHoliday
 	}
 	for _, r := range rules {
-		rr := &ruleRun{e: e, r: r, ents: map[string]*entity{}, open: map[string]*openAlert{}, horizon: horizonOf(r)}
+		rr := &ruleRun{e: e, r: r, ents: map[string]*entity{}, open: map[string]*openAlert{}, openUntil: math.MaxInt64, horizon: horizonOf(r)}
 		if r.Kind == KindBaseline && r.peer != "" {
 			rr.peers = map[string]*peerState{}
 		}
@@ -231,10 +232,8 @@ func (e *Engine) sweep(now int64) {
 		for rr.tail != nil && rr.tail.last < now-rr.horizon {
 			rr.remove(rr.tail)
 		}
-		for k, o := range rr.open {
-			if o.last < now-int64(rr.r.merge) {
-				delete(rr.open, k) // a pending change is still sent: e.dirty holds it
-			}
+		if now > rr.openUntil {
+			rr.closeIdle(now)
 		}
 		for k, p := range rr.peers {
 			if p.last < now-rr.horizon {

@@ -3,6 +3,7 @@ package detect
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -25,13 +26,17 @@ type ruleRun struct {
 	// are kept apart from entity state, which may be forgotten sooner
 	// (a window that emptied), so that a finding within the merge window
 	// still extends its alert.
-	open     map[string]*openAlert
-	keyBuf   []string
-	kb       []byte
-	sys      map[string]*sysState // absence
-	sysOrder []*sysState          // sys by name: checked every minute
-	lastSys  *sysState            // the system of the previous record
-	lastName string
+	open map[string]*openAlert
+	// openUntil is a time before which no open alert is past its merge
+	// window (the earliest last finding plus merge, as it stood when
+	// computed), so that sweeps need not scan open every minute.
+	openUntil int64
+	keyBuf    []string
+	kb        []byte
+	sys       map[string]*sysState // absence
+	sysOrder  []*sysState          // sys by name: checked every minute
+	lastSys   *sysState            // the system of the previous record
+	lastName  string
 }
 
 // sub is a correlation listening to a rule as step i.
@@ -259,7 +264,22 @@ func (rr *ruleRun) openFor(key string, f *finding) *openAlert {
 		o.a.Keys = f.keys
 	}
 	rr.open[key] = o
+	rr.openUntil = min(rr.openUntil, f.t+int64(rr.r.merge))
 	return o
+}
+
+// closeIdle lets go of the open alerts with no finding within the merge
+// window of now.
+func (rr *ruleRun) closeIdle(now int64) {
+	rr.openUntil = math.MaxInt64
+	for k, o := range rr.open {
+		until := o.last + int64(rr.r.merge)
+		if now > until {
+			delete(rr.open, k) // a pending change is still sent: e.dirty holds it
+			continue
+		}
+		rr.openUntil = min(rr.openUntil, until)
+	}
 }
 
 // merge adds a finding's times, evidence and description to the alert.
