@@ -114,6 +114,7 @@ func New(rules []*Rule, o Options) (*Engine, error) {
 			continue
 		}
 		e.anyAction = append(e.anyAction, rr)
+		rr.listed = withoutListed(rr.r.filter)
 		acts := valuesOf(rr.r.filter, "action")
 		types := valuesOf(rr.r.filter, "actor.type")
 		for i, a := range allActions {
@@ -209,12 +210,16 @@ func (e *Engine) evaluate(rec *record.Record) {
 		e.first = ev.t
 	}
 	e.sessions.observe(ev)
-	runs := e.anyAction
+	runs, listed := e.anyAction, false
 	if i := actionIndex(rec.Action); i >= 0 {
-		runs = e.byAction[i][actorTypeIndex(rec.ActorType())]
+		runs, listed = e.byAction[i][actorTypeIndex(rec.ActorType())], true
 	}
 	for _, rr := range runs {
-		if !rr.r.filter.eval(ev) {
+		c := rr.r.filter
+		if listed {
+			c = rr.listed
+		}
+		if !c.eval(ev) {
 			continue
 		}
 		if rr.r.Kind == KindAbsence {
@@ -340,6 +345,38 @@ func actorTypeIndex(t string) int {
 		}
 	}
 	return 5
+}
+
+// withoutListed drops from a condition the tests of action and actor.type
+// that a record served by Engine.byAction has passed: they are conjuncts
+// (of the condition or of an and in it), so the values they accept include
+// every action and actor type the rule is listed under, and byAction
+// serves only records whose action and actor type are exactly those.
+func withoutListed(c cond) cond {
+	var keep andCond
+	var walk func(c cond)
+	walk = func(c cond) {
+		switch x := c.(type) {
+		case andCond:
+			for _, y := range x {
+				walk(y)
+			}
+		case *eqCond:
+			if x.name != "action" && x.name != "actor.type" {
+				keep = append(keep, x)
+			}
+		default:
+			keep = append(keep, x)
+		}
+	}
+	walk(c)
+	switch len(keep) {
+	case 0:
+		return trueCond{}
+	case 1:
+		return keep[0]
+	}
+	return keep
 }
 
 // valuesOf returns the values of field a condition can match, or nil when

@@ -460,3 +460,50 @@ jikimi:
 		t.Errorf("alerts for owners %v, want lee and then park", owners)
 	}
 }
+
+// TestDispatch: the tests of action and actor.type hold whether a record
+// is served by the engine's table of actions (known, lower-case actions)
+// or not (any other spelling, judged by the full detection).
+func TestDispatch(t *testing.T) {
+	e := engineFor(t, `title: t
+id: t
+level: low
+detection:
+  reads:
+    action: [view, search]
+    actor.type: customer
+  big:
+    result.rows|gte: 10
+  condition: reads and big
+jikimi:
+  group-by: [id]
+`, nil)
+	got := sink{}
+	t0 := time.Date(2025, 9, 1, 9, 0, 0, 0, kst)
+	rows := func(n int64) *int64 { return &n }
+	for i, c := range []struct {
+		action record.Action
+		actor  string
+		rows   int64
+		want   bool
+	}{
+		{record.View, "customer", 10, true},
+		{record.Search, "customer", 10, true},
+		{"VIEW", "customer", 10, true},
+		{record.View, "customer", 9, false},
+		{record.Export, "customer", 10, false},
+		{"EXPORT", "customer", 10, false},
+		{record.View, "employee", 10, false},
+		{record.View, "robot", 10, false},
+	} {
+		id := fmt.Sprint("r", i)
+		e.Process(rec(id, t0.Add(time.Duration(i)*time.Second), func(r *record.Record) {
+			r.Action, r.Actor.Type, r.Result.Rows = c.action, c.actor, rows(c.rows)
+		}), got.emit)
+		e.Flush(got.emit)
+		if fired := len(got) > 0; fired != c.want {
+			t.Errorf("%s by %s with %d rows: alert %v, want %v", c.action, c.actor, c.rows, fired, c.want)
+		}
+		clear(got)
+	}
+}

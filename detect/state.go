@@ -17,6 +17,7 @@ import (
 type ruleRun struct {
 	e          *Engine
 	r          *Rule
+	listed     cond // r's detection for records served by Engine.byAction (withoutListed)
 	ents       map[string]*entity
 	head, tail *entity // most and least recently active
 	horizon    int64   // idle entities older than this are forgotten
