@@ -6,8 +6,8 @@
 //     (as the store's dictionary numbers) and flags. Counting, activity
 //     tables and most filters need nothing else, so they never decompress.
 //   - Cols, one zstd frame: per record its id, address, key id, device,
-//     session, rows, bytes, subject count and subject set (a serialized
-//     roaring bitmap of the store's subject numbers), and the kept hash of
+//     session, rows, bytes, subject count and subject set (of the store's
+//     subject numbers, in a form the store chooses), and the kept hash of
 //     each record deleted by retention.
 //   - Canon, a run of independently compressed zstd frames of about
 //     FrameBytes of canonical bytes each, so that reading one record
@@ -69,7 +69,7 @@ type Record struct {
 	Rows         int64  // -1: unknown
 	Bytes        int64  // -1: unknown
 	SubjectCount int64  // data subjects processed (>= the set's size)
-	Subjects     []byte // serialized roaring bitmap; nil: no set
+	Subjects     []byte // the subject set in the store's form; nil: no set
 	Canonical    []byte // nil when Deleted
 	Deleted      bool
 	Hash         [32]byte // Deleted only: the sealed hash the tombstone keeps

@@ -19,8 +19,8 @@
 // Names of systems, actors and actions are kept once in a dictionary and
 // blocks refer to them by number. Data subjects get dense numbers, kept
 // with their pseudonym and sealed identifier in one chunk row per
-// transaction (subjects.go); a record's subject set is a roaring bitmap of
-// those numbers.
+// transaction (subjects.go); a record's subject set is a short list of
+// those numbers or, past 64, a roaring bitmap (subjectset.go).
 //
 // # Finding records
 //

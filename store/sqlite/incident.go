@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/jikimi/jikimi/breach"
 	"github.com/jikimi/jikimi/store"
 )
@@ -101,8 +100,8 @@ func (s *DB) ImpactRows(ctx context.Context, q store.Query, bf breach.Filter, fn
 		r.System, r.Actor = s.nameOf(l.head.Systems[i]), s.nameOf(l.head.Actors[i])
 		bm := l.cols.Subjects(i)
 		if bm != nil {
-			r.Subjects = roaring.New()
-			if _, err := r.Subjects.ReadFrom(bytes.NewReader(bm)); err != nil {
+			var err error
+			if r.Subjects, err = subjectBitmap(bm); err != nil {
 				return fmt.Errorf("record %s: subject set: %w", r.ID, err)
 			}
 		}

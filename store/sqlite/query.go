@@ -123,11 +123,11 @@ func (f *filter) match(l *loaded, i int) (bool, error) {
 		if b == nil {
 			return false, nil
 		}
-		bm := roaring.New()
-		if _, err := bm.FromUnsafeBytes(b); err != nil {
+		ok, err := hasSubject(b, f.subject)
+		if err != nil {
 			return false, fmt.Errorf("block %d record %s: subject set: %w", l.num, c.ID(i), err)
 		}
-		return bm.Contains(f.subject), nil
+		return ok, nil
 	}
 	return true, nil
 }
@@ -412,8 +412,8 @@ func (s *DB) SubjectSet(ctx context.Context, q store.Query) (*roaring.Bitmap, er
 		if b == nil {
 			return nil
 		}
-		bm := roaring.New()
-		if _, err := bm.ReadFrom(bytes.NewReader(b)); err != nil {
+		bm, err := subjectBitmap(b)
+		if err != nil {
 			return fmt.Errorf("block %d: subject set: %w", l.num, err)
 		}
 		sets = append(sets, bm)

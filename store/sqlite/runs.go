@@ -36,6 +36,40 @@ func cmpPair(a, b pair) int {
 	return int(int64(a.block) - int64(b.block))
 }
 
+// sortPairs sorts pairs by key, keeping the order of pairs with equal
+// keys: the tail is in block order, so the result is in (key, block)
+// order. A stable radix sort of 16-bit digits, skipping digits all keys
+// share: a tail of a million pairs sorts in milliseconds, where a
+// comparison sort took a third of a second.
+func sortPairs(ps []pair) {
+	buf := make([]pair, len(ps))
+	src, dst := ps, buf
+	var count [1 << 16]int
+	for shift := uint(0); shift < 64; shift += 16 {
+		clear(count[:])
+		for _, p := range src {
+			count[p.key>>shift&0xffff]++
+		}
+		if count[src[0].key>>shift&0xffff] == len(src) {
+			continue // every key has this digit
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, p := range src {
+			d := p.key >> shift & 0xffff
+			dst[count[d]] = p
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &ps[0] {
+		copy(ps, src)
+	}
+}
+
 type run struct {
 	id     int64
 	level  int

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/cespare/xxhash/v2"
 	"github.com/jikimi/jikimi/store/block"
 )
@@ -222,7 +221,6 @@ func blockTerms(recs []block.Record) (blockPairs, error) {
 		bp.keys = append(bp.keys, hashTermString(termID, recs[i].ID))
 	}
 	ids := len(bp.keys) // distinct already: a block never holds an id twice
-	bm := roaring.New()
 	for i := range recs {
 		r := &recs[i]
 		if r.Deleted {
@@ -238,11 +236,9 @@ func blockTerms(recs []block.Record) (blockPairs, error) {
 			}
 		}
 		if r.Subjects != nil {
-			if _, err := bm.FromUnsafeBytes(r.Subjects); err != nil {
+			err := eachSubjectNum(r.Subjects, func(n uint32) bool { bp.subjects = append(bp.subjects, n); return true })
+			if err != nil {
 				return bp, fmt.Errorf("record %s: subject set: %w", r.ID, err)
-			}
-			for it := bm.Iterator(); it.HasNext(); {
-				bp.subjects = append(bp.subjects, it.Next())
 			}
 		}
 	}
@@ -406,7 +402,9 @@ func (s *DB) flushTail(ctx context.Context, upTo uint32) error {
 			ids++
 		}
 	}
-	slices.SortFunc(ps, cmpPair)
+	if len(ps) > 0 {
+		sortPairs(ps)
+	}
 	s.mu.Lock()
 	t.nextRun++
 	id := t.nextRun

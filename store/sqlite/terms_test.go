@@ -90,7 +90,7 @@ func (f *termFixture) next() store.Entry {
 	return e
 }
 
-func hasSubject(e *store.Entry, p subject.Pseudonym) bool {
+func entryHasSubject(e *store.Entry, p subject.Pseudonym) bool {
 	return slices.ContainsFunc(e.Subjects, func(r store.SubjectRef) bool { return r.Pseudonym == p })
 }
 
@@ -113,7 +113,7 @@ func (f *termFixture) check(t *testing.T, db *DB) {
 	}
 	for _, s := range []string{"S0", "S7", "S499"} {
 		p := f.k.Of(s)
-		want := f.model.count(func(e *store.Entry) bool { return hasSubject(e, p) })
+		want := f.model.count(func(e *store.Entry) bool { return entryHasSubject(e, p) })
 		if got, _ := db.Count(ctx, store.Query{Subject: &p}); got != want {
 			t.Fatalf("Count(subject %s) = %d, want %d", s, got, want)
 		}
@@ -271,4 +271,19 @@ func crash(db *DB) {
 	close(db.terms.stop)
 	<-db.terms.stopped
 	db.db.Close()
+}
+
+func TestSortPairsIsAStableSortByKey(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ps := make([]pair, 100000)
+	for i := range ps {
+		kind := 1 + rng.IntN(9)
+		ps[i] = pair{termKey(kind, rng.Uint64N(5000)), uint32(i / 7)} // blocks ascending, as in the tail
+	}
+	want := slices.Clone(ps)
+	slices.SortStableFunc(want, func(a, b pair) int { return cmpUint64(a.key, b.key) })
+	sortPairs(ps)
+	if !slices.Equal(ps, want) {
+		t.Fatal("sortPairs differs from a stable sort by key")
+	}
 }

@@ -76,10 +76,10 @@ func (s *DB) Begin(ctx context.Context) (store.Tx, error) {
 
 func (t *tx) Batch() int64 { return t.batch }
 
-// subjectSet returns the serialized bitmap of refs' subject numbers,
-// numbering subjects seen for the first time. mu is held for reading.
-func (t *tx) subjectSet(refs []store.SubjectRef, bm *roaring.Bitmap) ([]byte, error) {
-	bm.Clear()
+// subjectSet returns the stored form of refs' subject set, numbering
+// subjects seen for the first time. mu is held for reading.
+func (t *tx) subjectSet(refs []store.SubjectRef, nums []uint32, bm *roaring.Bitmap) ([]byte, []uint32, error) {
+	nums = nums[:0]
 	for _, ref := range refs {
 		n, ok := t.s.subjects[ref.Pseudonym]
 		if !ok {
@@ -89,10 +89,10 @@ func (t *tx) subjectSet(refs []store.SubjectRef, bm *roaring.Bitmap) ([]byte, er
 				t.subjectRefs = append(t.subjectRefs, ref)
 			}
 		}
-		bm.Add(n)
+		nums = append(nums, n)
 	}
-	bm.RunOptimize()
-	return bm.ToBytes()
+	b, err := appendSubjects(nil, nums, bm)
+	return b, nums, err
 }
 
 func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
@@ -137,6 +137,7 @@ func (t *tx) toBlockRecords(entries []store.Entry, fresh []bool) ([]periodRun, e
 	var periods []string // in order of first appearance
 	var periodOf []int   // of each record, when there are several
 	bm := roaring.New()
+	var nums []uint32
 	// The dictionaries change only in this goroutine's commits: read them
 	// under one read lock for the whole batch.
 	t.s.mu.RLock()
@@ -153,7 +154,7 @@ func (t *tx) toBlockRecords(entries []store.Entry, fresh []bool) ([]periodRun, e
 		r.System, r.Actor, r.Action = t.name(kindSystem, e.System), t.name(kindActor, e.Actor), t.name(kindAction, e.Action)
 		if len(e.Subjects) > 0 {
 			var err error
-			if r.Subjects, err = t.subjectSet(e.Subjects, bm); err != nil {
+			if r.Subjects, nums, err = t.subjectSet(e.Subjects, nums, bm); err != nil {
 				return nil, err
 			}
 		}
