@@ -3,6 +3,7 @@ package pii
 import (
 	"bytes"
 	"sync"
+	"unsafe"
 )
 
 // Counts is what Count finds in a text.
@@ -34,6 +35,10 @@ func Count(text []byte) Counts {
 	counters.Put(k)
 	return c
 }
+
+// CountString is Count for a string, without copying it: the pipeline's
+// records hold their payload as a string.
+func CountString(s string) Counts { return Count(unsafe.Slice(unsafe.StringData(s), len(s))) }
 
 // maxPooledSeen bounds the distinct-value set a pooled counter keeps.
 const maxPooledSeen = 1024

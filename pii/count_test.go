@@ -54,6 +54,9 @@ func TestCount(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Count()\n got %+v\nwant %+v", got, tt.want)
 			}
+			if got := CountString(tt.in); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("CountString()\n got %+v\nwant %+v", got, tt.want)
+			}
 		})
 	}
 }
@@ -90,6 +93,9 @@ func TestShortZeroAllocs(t *testing.T) {
 		text := []byte(in.text)
 		if n := testing.AllocsPerRun(100, func() { Count(text) }); n != 0 {
 			t.Errorf("Count(%s) allocations = %v, want 0", in.name, n)
+		}
+		if n := testing.AllocsPerRun(100, func() { CountString(in.text) }); n != 0 {
+			t.Errorf("CountString(%s) allocations = %v, want 0", in.name, n)
 		}
 		if n := testing.AllocsPerRun(100, func() { MaskString(in.text) }); n != 0 {
 			t.Errorf("MaskString(%s) allocations = %v, want 0", in.name, n)

@@ -76,11 +76,18 @@ func (t *token) readPlain(b []byte, p int) bool {
 	for g := 0; ; g++ {
 		gstart := p
 		for {
-			// Eight bytes at a time, and one more to look at after the
-			// group; the general reader takes tokens too near the end of
-			// b or too long for d.
-			if p+8 >= len(b) || nd+8 > maxDigits {
-				return false
+			// Eight bytes at a time while they and one more are in b.
+			if p+8 >= len(b) {
+				l := digitRun(b[p:]) // the end of b, as in a CSV field
+				if nd+l > maxDigits {
+					return false
+				}
+				nd += copy(t.d[nd:], b[p:p+l])
+				p += l
+				break
+			}
+			if nd+8 > maxDigits {
+				return false // long: the general reader says how long
 			}
 			x := binary.LittleEndian.Uint64(b[p:])
 			binary.LittleEndian.PutUint64(t.d[nd:], x)
@@ -91,8 +98,8 @@ func (t *token) readPlain(b []byte, p int) bool {
 			}
 		}
 		t.gd[g], t.gl[g], t.gs[g], t.ge[g] = uint8(nd-(p-gstart)), uint8(p-gstart), gstart, p
-		if c := b[p]; (c == '-' || c == '.') && isDigit(b[p+1]) && g < maxGroups-1 {
-			t.sep[g+1] = c
+		if p+1 < len(b) && (b[p] == '-' || b[p] == '.') && isDigit(b[p+1]) && g < maxGroups-1 {
+			t.sep[g+1] = b[p]
 			p++
 			continue
 		}
@@ -105,14 +112,20 @@ func (t *token) readPlain(b []byte, p int) bool {
 }
 
 // plainEnd reports whether b[e], right after a plain token, ends it for
-// readToken too: it is not a separator that a digit, a '*' or a space
-// (in " - ") may follow, nor a '*' or the lead byte of a full-width
-// digit or hyphen. b[e+1] must exist.
+// readGroups too: it is the end of b, or not a separator that a digit, a
+// '*' or a space (in " - ") may follow, nor a '*' or the lead byte of a
+// full-width digit or hyphen.
 func plainEnd(b []byte, e int) bool {
+	if e == len(b) {
+		return true
+	}
 	switch b[e] {
 	case '*', 0xEF:
 		return false
 	case ' ', '-', '.':
+		if e+1 == len(b) {
+			return true
+		}
 		switch c := b[e+1]; c {
 		case '*', 0xEF, ' ', '-', '.':
 			return false
