@@ -11,7 +11,7 @@ func syllableAt(b []byte, i int) (rune, bool) {
 		return 0, false
 	}
 	r := rune(c0&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F)
-	if r < 0xAC00 || r > 0xD7A3 {
+	if uint32(r-firstSyllable) >= syllables {
 		return 0, false
 	}
 	return r, true
@@ -21,16 +21,38 @@ func syllableAt(b []byte, i int) (rune, bool) {
 func syllableBefore(b []byte, i int) (rune, bool) { return syllableAt(b, i-3) }
 
 // surnames holds common Korean surnames (about 99% of the population by
-// the 2015 census); compound lists the two-syllable ones.
-var surnames = func() map[rune]bool {
-	m := map[rune]bool{}
+// the 2015 census), one bit per syllable of the block; compoundSurname
+// knows the two-syllable ones.
+var surnames = func() (set [syllables/64 + 1]uint64) {
 	for _, r := range "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음빈동온호범좌팽승간상시갈단견당화창곡" {
-		m[r] = true
+		set[(r-firstSyllable)/64] |= 1 << ((r - firstSyllable) % 64)
 	}
-	return m
+	return set
 }()
 
-var compoundSurnames = []string{"남궁", "제갈", "선우", "황보", "독고", "사공", "서문", "동방"}
+// The Hangul syllables block, U+AC00–U+D7A3.
+const (
+	firstSyllable = 0xAC00
+	syllables     = 0xD7A4 - firstSyllable
+)
+
+// isSurname reports whether r is in surnames.
+func isSurname(r rune) bool {
+	i := r - firstSyllable
+	return uint32(i) < syllables && surnames[i/64]&(1<<(i%64)) != 0
+}
+
+// compoundSurname reports whether w starts with a two-syllable surname.
+func compoundSurname(w []byte) bool {
+	if len(w) < 6 {
+		return false
+	}
+	switch string(w[:6]) {
+	case "남궁", "제갈", "선우", "황보", "독고", "사공", "서문", "동방":
+		return true
+	}
+	return false
+}
 
 // notGiven lists titles and words that follow a surname-like syllable
 // before 님 or 씨 but are not given names (김부장님, 이사장님, 구독자님).
@@ -142,16 +164,14 @@ func (s *Scanner) nameAfterLabel(p int) (int, bool) {
 
 // looksLikeName checks the surname of a k-syllable word.
 func looksLikeName(w []byte, k int) bool {
-	for _, c := range compoundSurnames {
-		if k >= 3 && string(w[:6]) == c {
-			return true
-		}
+	if k >= 3 && compoundSurname(w) {
+		return true
 	}
 	if k == 4 {
 		return false
 	}
 	r, _ := syllableAt(w, 0)
-	return surnames[r]
+	return isSurname(r)
 }
 
 // nameBeforeHonorific reads "홍길동님", "홍길동 씨", "홍길동 고객님". The

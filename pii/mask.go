@@ -304,10 +304,8 @@ func maskIP(dst, v []byte) []byte {
 // given name: 홍길동 → 홍**.
 func maskName(dst, v []byte) []byte {
 	keep := 1
-	for _, c := range compoundSurnames {
-		if len(v) > 6 && string(v[:6]) == c {
-			keep = 2
-		}
+	if len(v) > 6 && compoundSurname(v) {
+		keep = 2
 	}
 	return maskChars(dst, v, keep+1, len(v), 0)
 }
