@@ -233,6 +233,41 @@ func (rr *ruleRun) onSignal(f *finding, step int) {
 // one twice; past it RecordCount may count a record re-sent by a window.
 const maxSeen = 4096
 
+// evidenceSet remembers, for up to maxSeen record ids each, which ids an
+// alert has counted and which records it has described, so that neither
+// happens twice. One map serves both: the record a finding counts is
+// usually the one it describes, and the second look-up then finds its
+// entry in cache.
+type evidenceSet struct {
+	marks map[string]uint8
+	n     [2]int // ids with each mark
+}
+
+type mark uint8
+
+const (
+	counted mark = iota
+	described
+)
+
+// first reports whether id does not have mark m yet, and gives it the
+// mark unless maxSeen ids have it.
+func (s *evidenceSet) first(id string, m mark) bool {
+	bit := uint8(1) << m
+	have := s.marks[id]
+	if have&bit != 0 {
+		return false
+	}
+	if s.n[m] < maxSeen {
+		if s.marks == nil {
+			s.marks = map[string]uint8{}
+		}
+		s.marks[id] = have | bit
+		s.n[m]++
+	}
+	return true
+}
+
 // alertID is deterministic: replaying the same history gives the same ids.
 func alertID(rule, key string, first int64) string {
 	h := sha256.New()
@@ -259,7 +294,7 @@ func (rr *ruleRun) openFor(key string, f *finding) *openAlert {
 		return o
 	}
 	key = strings.Clone(key) // it may alias a reused buffer
-	o := &openAlert{seen: map[string]struct{}{}, first: f.first}
+	o := &openAlert{first: f.first}
 	o.a = alert.Alert{ID: alertID(rr.r.ID, key, f.first), Rule: rr.r.ID, Severity: rr.r.Level, Keys: rr.keyMap(key)}
 	if f.ev == nil {
 		o.a.Keys = f.keys
@@ -289,12 +324,12 @@ func (o *openAlert) merge(e *Engine, f *finding) {
 	o.first = min(o.first, f.first)
 	o.count(f.ids)
 	for _, r := range f.recs {
-		if (f.ev == nil || r != f.ev.rec) && o.firstNote(r.ID) {
+		if (f.ev == nil || r != f.ev.rec) && o.evidence.first(r.ID, described) {
 			o.note(e, &event{e: e, rec: r, t: r.Time.UnixNano(), kst: r.Time.In(kst)})
 		}
 	}
 	if f.ev != nil {
-		if o.firstNote(f.ev.rec.ID) {
+		if o.evidence.first(f.ev.rec.ID, described) {
 			o.note(e, f.ev)
 		}
 	} else if s := f.keys["system"]; s != "" && o.a.System == "" {
@@ -308,11 +343,8 @@ func (o *openAlert) merge(e *Engine, f *finding) {
 // count adds evidence record ids not seen before.
 func (o *openAlert) count(ids []string) {
 	for _, id := range ids {
-		if _, dup := o.seen[id]; dup {
+		if !o.evidence.first(id, counted) {
 			continue
-		}
-		if len(o.seen) < maxSeen {
-			o.seen[id] = struct{}{}
 		}
 		o.a.RecordCount++
 		if len(o.a.Records) < alert.MaxRecords {

@@ -16,14 +16,14 @@ import (
 type openAlert struct {
 	a           alert.Alert
 	first, last int64
-	seen        map[string]struct{}
-	noted       map[string]struct{} // records described (note), bounded by maxSeen
-	emitted     int64               // event time of the last emission; 0 never
-	dirty       bool                // changed since
+	evidence    evidenceSet
+	emitted     int64 // event time of the last emission; 0 never
+	dirty       bool  // changed since
 
 	actors  []string // up to maxListed
 	moreAct bool     // and others
 	names   map[string]string
+	renamed int // changes to names
 	ips     []string
 	owner   string // "이영희(dev.e, pc-e)": whose assigned address was used
 	ownerEn string
@@ -35,6 +35,8 @@ type openAlert struct {
 	bytes   int64
 	subj    int64
 	why     reason // kind-specific amount and comparison
+
+	phrases phrases
 }
 
 const maxListed = 3
@@ -67,20 +69,6 @@ func addListed(xs []string, x string, max int) (_ []string, full bool) {
 	return append(xs, x), false
 }
 
-// firstNote reports whether record id is not yet described, and marks it.
-func (o *openAlert) firstNote(id string) bool {
-	if o.noted == nil {
-		o.noted = map[string]struct{}{}
-	}
-	if _, ok := o.noted[id]; ok {
-		return false
-	}
-	if len(o.noted) < maxSeen {
-		o.noted[id] = struct{}{}
-	}
-	return true
-}
-
 // note adds one evidence record to the alert's description.
 func (o *openAlert) note(e *Engine, ev *event) {
 	r := ev.rec
@@ -93,11 +81,12 @@ func (o *openAlert) note(e *Engine, ev *event) {
 	if !o.moreAct {
 		o.actors, o.moreAct = addListed(o.actors, r.Actor.ID, maxListed)
 	}
-	if p := ev.actor(); p != nil && p.Name != "" {
+	if p := ev.actor(); p != nil && p.Name != "" && o.names[r.Actor.ID] != p.Name {
 		if o.names == nil {
 			o.names = map[string]string{}
 		}
 		o.names[r.Actor.ID] = p.Name
+		o.renamed++
 	}
 	o.ips, _ = addListed(o.ips, r.Origin.IP, maxListed)
 	if o.owner == "" {
@@ -143,10 +132,10 @@ func (o *openAlert) summarise(r *Rule, buf *summaryBuf) (ko, en string) {
 
 // describe appends the Korean summary to k and the English one to g.
 func (o *openAlert) describe(r *Rule, k, g []byte) ([]byte, []byte) {
-	k = cat(k, "[", r.Title, "] ")
-	g = cat(g, "[", r.TitleEn, "] ")
 	if o.n == 0 {
 		// No record to describe (absence): the entity and the times say it.
+		k = cat(k, "[", r.Title, "] ")
+		g = cat(g, "[", r.TitleEn, "] ")
 		for _, kv := range sortedKeys(o.a.Keys) {
 			k = cat(k, kv[0], "=", kv[1], " ")
 			g = cat(g, kv[0], "=", kv[1], " ")
@@ -159,9 +148,53 @@ func (o *openAlert) describe(r *Rule, k, g []byte) ([]byte, []byte) {
 		}
 		return bytes.TrimSpace(k), bytes.TrimSpace(g)
 	}
-	k, g = o.appendWho(k, g)
-	k = cat(appendKoSpan(k, o.first, o.last), " 사이 ")
-	g = cat(appendEnSpan(cat(g, "between "), o.first, o.last), " ")
+	if o.phrases.koHead == nil || o.phrases.of != o.listing() {
+		o.phrases = o.writePhrases(r)
+	}
+	p := &o.phrases
+	from, to := kstOf(o.first), kstOf(o.last)
+	n := int64(o.a.RecordCount)
+	k = append(appendKoSpan(append(k, p.koHead...), from, to), p.koMid...)
+	k = cat(appendKoCount(k, n), "건")
+	g = append(appendEnSpan(append(g, p.enHead...), from, to), p.enMid...)
+	g = append(cat(appendEnCount(g, n), " ", plural(o.a.RecordCount, "time", "times")), p.enTail...)
+	k, g = o.appendAmounts(k, g)
+	if o.why != nil {
+		k, g = o.why.appendTo(cat(k, " — "), cat(g, " — "))
+	}
+	return k, g
+}
+
+// phrases are the parts of an alert's summaries that only a newly listed
+// account, name, address, object or action changes; describe reuses them
+// while the listing they were written from holds, as an incident that goes
+// on for days is summarised once a minute.
+type phrases struct {
+	of     listing
+	koHead []byte // "[title] a(이름), b 계정이 "
+	koMid  []byte // " 사이 10.0.0.5에서 crm 고객상세에 view "
+	enHead []byte // "[title] accounts a(이름), b between "
+	enMid  []byte // " from 10.0.0.5 view "
+	enTail []byte // " on crm 고객상세"
+}
+
+// listing is what phrases are written from, besides the rule's titles; the
+// lists only grow, so their lengths stand for their contents.
+type listing struct {
+	actors, ips, objects, actions, renamed int
+	moreAct, moreObj                       bool
+	owner, system                          string
+}
+
+func (o *openAlert) listing() listing {
+	return listing{len(o.actors), len(o.ips), len(o.objects), len(o.actions), o.renamed, o.moreAct, o.moreObj, o.owner, o.a.System}
+}
+
+func (o *openAlert) writePhrases(r *Rule) phrases {
+	p := phrases{of: o.listing()}
+	k, g := o.appendWho(cat(nil, "[", r.Title, "] "), cat(nil, "[", r.TitleEn, "] "))
+	p.koHead, p.enHead = k, cat(g, "between ")
+	k, g = cat(nil, " 사이 "), cat(nil, " ")
 	if len(o.ips) > 0 {
 		k, g = appendJoined(k, o.ips, ", "), appendJoined(cat(g, "from "), o.ips, ", ")
 		if o.owner != "" {
@@ -170,14 +203,10 @@ func (o *openAlert) describe(r *Rule, k, g []byte) ([]byte, []byte) {
 		k, g = cat(k, "에서 "), cat(g, " ")
 	}
 	k = cat(o.appendObjectsKo(cat(k, o.a.System, " ")), "에 ")
-	k = cat(appendKoCount(cat(appendJoined(k, o.actions, "/"), " "), int64(o.a.RecordCount)), "건")
-	g = cat(appendEnCount(cat(appendJoined(g, o.actions, "/"), " "), int64(o.a.RecordCount)), " ", plural(o.a.RecordCount, "time", "times"))
-	g = o.appendObjectsEn(cat(g, " on ", o.a.System, " "))
-	k, g = o.appendAmounts(k, g)
-	if o.why != nil {
-		k, g = o.why.appendTo(cat(k, " — "), cat(g, " — "))
-	}
-	return k, g
+	p.koMid = cat(appendJoined(k, o.actions, "/"), " ")
+	p.enMid = cat(appendJoined(g, o.actions, "/"), " ")
+	p.enTail = o.appendObjectsEn(cat(nil, " on ", o.a.System, " "))
+	return p
 }
 
 // appendWho names the accounts: "a(이름), b 계정이 ", "accounts a(이름), b ".
@@ -329,8 +358,7 @@ func (t kstTime) appendClock(b []byte) []byte {
 }
 
 // appendKoSpan writes "9월 24일 20:40–21:15", or both dates when they differ.
-func appendKoSpan(b []byte, from, to int64) []byte {
-	x, y := kstOf(from), kstOf(to)
+func appendKoSpan(b []byte, x, y kstTime) []byte {
 	b = cat(x.appendKo(b), "–")
 	if x.sameDay(y) {
 		return y.appendClock(b)
@@ -340,8 +368,7 @@ func appendKoSpan(b []byte, from, to int64) []byte {
 
 // appendEnSpan writes "Sep 24 20:40–21:15 KST", or both dates when they
 // differ.
-func appendEnSpan(b []byte, from, to int64) []byte {
-	x, y := kstOf(from), kstOf(to)
+func appendEnSpan(b []byte, x, y kstTime) []byte {
 	b = cat(x.appendEn(b), "–")
 	if x.sameDay(y) {
 		return cat(y.appendClock(b), " KST")

@@ -1,8 +1,13 @@
 package detect
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jikimi/jikimi/directory"
+	"github.com/jikimi/jikimi/record"
 )
 
 // The wording of counts, sizes and times, including cases the demo and
@@ -70,17 +75,17 @@ func TestSpans(t *testing.T) {
 		// The same day of another year.
 		{"2024-09-24T08:00:00+09:00", "2025-09-24T09:00:00+09:00", "9월 24일 08:00–9월 24일 09:00", "Sep 24 08:00–Sep 24 09:00 KST", "9월 24일 08:00", "Sep 24 08:00 KST"},
 	} {
-		from, to := instant(t, c.from), instant(t, c.to)
+		from, to := kstOf(instant(t, c.from)), kstOf(instant(t, c.to))
 		if got := string(appendKoSpan(nil, from, to)); got != c.ko {
 			t.Errorf("appendKoSpan(%s, %s)=%q, want %q", c.from, c.to, got, c.ko)
 		}
 		if got := string(appendEnSpan(nil, from, to)); got != c.en {
 			t.Errorf("appendEnSpan(%s, %s)=%q, want %q", c.from, c.to, got, c.en)
 		}
-		if got := string(kstOf(from).appendKo(nil)); got != c.fromKo {
+		if got := string(from.appendKo(nil)); got != c.fromKo {
 			t.Errorf("appendKo(%s)=%q, want %q", c.from, got, c.fromKo)
 		}
-		if got := string(kstOf(from).appendEn(nil)) + " KST"; got != c.fromEnKST {
+		if got := string(from.appendEn(nil)) + " KST"; got != c.fromEnKST {
 			t.Errorf("appendEn(%s)=%q, want %q", c.from, got, c.fromEnKST)
 		}
 	}
@@ -137,4 +142,59 @@ func instant(tb testing.TB, s string) int64 {
 		tb.Fatal(err)
 	}
 	return x.UnixNano()
+}
+
+// TestPhrasesFollowListing: summaries written from an alert's cached
+// phrases are those written afresh while accounts, names, addresses,
+// objects and actions are added to it.
+func TestPhrasesFollowListing(t *testing.T) {
+	dir := directory.New()
+	people := func(kimName string) {
+		t.Helper()
+		if _, err := dir.Import(strings.NewReader(`{"kind":"person","id":"kim","name":"`+kimName+`"}
+{"kind":"person","id":"lee","name":"이영희","ips":["10.0.0.9"]}`), "d"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	people("김철수")
+	e, err := New(nil, Options{Directory: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Rule{Title: "제목", TitleEn: "title"}
+	o := &openAlert{}
+	t0 := time.Date(2025, 9, 24, 20, 40, 0, 0, kst)
+	for i, c := range []struct {
+		actor, ip, object string
+		action            record.Action
+	}{
+		{"kim", "10.0.0.1", "고객상세", record.View},
+		{"kim", "10.0.0.1", "고객상세", record.View},
+		{"lee", "10.0.0.2", "고객목록", record.Search},
+		{"rename", "10.0.0.3", "고객상세", record.View},
+		{"kim", "10.0.0.9", "고객상세", record.View}, // lee's address: only the owner is new
+		{"park", "10.0.0.4", "주문", record.Print},
+		{"choi", "10.0.0.5", "주문", record.Delete},
+		{"kim", "10.0.0.1", "배송", record.Update},
+	} {
+		if c.actor == "rename" {
+			people("김철수2")
+			c.actor = "kim"
+		}
+		at := t0.Add(time.Duration(i) * 13 * time.Hour)
+		rec := &record.Record{ID: fmt.Sprint("r", i), Time: at, System: "crm", Actor: record.Actor{ID: c.actor},
+			Origin: record.Origin{IP: c.ip}, Target: record.Target{Object: c.object}, Action: c.action}
+		ev := &event{e: e, rec: rec, t: at.UnixNano(), kst: at.In(kst)}
+		o.merge(e, &finding{ev: ev, t: ev.t, first: ev.t, ids: []string{rec.ID}})
+		fresh := *o
+		fresh.phrases = phrases{}
+		gotKo, gotEn := o.describe(r, nil, nil)
+		wantKo, wantEn := fresh.describe(r, nil, nil)
+		if string(gotKo) != string(wantKo) || string(gotEn) != string(wantEn) {
+			t.Fatalf("after record %d:\n got %s\n     %s\nwant %s\n     %s", i, gotKo, gotEn, wantKo, wantEn)
+		}
+	}
+	if !o.moreAct || len(o.ips) != maxListed || o.owner == "" || o.renamed != 3 {
+		t.Errorf("the records did not exercise the listing: %+v", o.listing())
+	}
 }
