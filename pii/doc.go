@@ -76,8 +76,9 @@
 // of distinct values per type and the number of rows or lines carrying an
 // identifying value, an estimate of the data subjects a payload evidences.
 // Values are compared in normal form, so 010-1234-5678 and 01012345678
-// count once (see Fingerprint). A text with nothing to count costs no
-// allocation, and its Counts.Types is nil.
+// count once (see Fingerprint). CountString does the same for a string
+// without copying it. A text with nothing to count costs no allocation,
+// and its Counts.Types is nil.
 //
 // # Masking
 //
@@ -100,7 +101,7 @@
 //
 // A Scanner allocates nothing while scanning; reuse one per goroutine. It
 // is not safe for concurrent use. It reads the clock once, when it first
-// validates a date. Mask, MaskText, MaskString and Count may be called
-// concurrently; they take Scanners from a pool, so that a short text costs
-// a few hundred nanoseconds. BENCHMARKS.md has the figures.
+// validates a date. Mask, MaskText, MaskString, Count and CountString may
+// be called concurrently; they take Scanners from a pool, so that a short
+// text costs well under a microsecond. BENCHMARKS.md has the figures.
 package pii
