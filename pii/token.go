@@ -33,7 +33,7 @@ func (s *Scanner) readToken(p int) {
 	t := &s.tok
 	t.reset(s.b, p)
 	if !t.readPlain(s.b, p) {
-		t.reset(s.b, p)
+		t.reset(s.b, p) // readPlain may have filled t in part
 		t.readGroups(s.b, p)
 	}
 }
