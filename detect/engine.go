@@ -54,7 +54,7 @@ type Engine struct {
 
 	// Reorder buffer: records wait until the latest event time is Lateness
 	// past them, then are evaluated in time order.
-	buf       recHeap
+	buf       reorderBuf
 	seq       uint64
 	maxT      int64 // latest event time seen
 	watermark int64 // event time evaluated up to
@@ -187,7 +187,7 @@ func (e *Engine) Flush(emit func(*alert.Alert)) {
 
 func (e *Engine) release(upTo int64, emit func(*alert.Alert)) {
 	e.emit = emit
-	for len(e.buf) > 0 && e.buf[0].t <= upTo {
+	for e.buf.len() > 0 && e.buf.first().t <= upTo {
 		e.evaluate(e.buf.pop().rec)
 	}
 	if upTo > e.watermark {
@@ -501,59 +501,4 @@ func (rr *ruleRun) keyMap(key string) map[string]string {
 		}
 	}
 	return m
-}
-
-// held is a record waiting in the reorder buffer.
-type held struct {
-	rec *record.Record
-	t   int64
-	seq uint64
-}
-
-// recHeap is a binary min-heap of held records by (time, arrival).
-type recHeap []held
-
-func (h recHeap) less(i, j int) bool {
-	if h[i].t != h[j].t {
-		return h[i].t < h[j].t
-	}
-	return h[i].seq < h[j].seq
-}
-
-func (h *recHeap) push(x held) {
-	*h = append(*h, x)
-	a := *h
-	for i := len(a) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !a.less(i, p) {
-			break
-		}
-		a[i], a[p] = a[p], a[i]
-		i = p
-	}
-}
-
-func (h *recHeap) pop() held {
-	a := *h
-	x := a[0]
-	n := len(a) - 1
-	a[0] = a[n]
-	a[n] = held{}
-	a = a[:n]
-	for i := 0; ; {
-		l, m := 2*i+1, i
-		if l < n && a.less(l, m) {
-			m = l
-		}
-		if r := l + 1; r < n && a.less(r, m) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		a[i], a[m] = a[m], a[i]
-		i = m
-	}
-	*h = a
-	return x
 }

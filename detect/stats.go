@@ -12,7 +12,7 @@ type Stats struct {
 
 // Stats returns the current state counts.
 func (e *Engine) Stats() Stats {
-	s := Stats{Entities: e.entities, Peak: e.peak, Held: len(e.buf)}
+	s := Stats{Entities: e.entities, Peak: e.peak, Held: e.buf.len()}
 	s.Sessions = len(e.sessions.sessions.cur) + len(e.sessions.sessions.prev) + len(e.sessions.customers.cur) + len(e.sessions.customers.prev)
 	for _, rr := range e.runs {
 		s.Peers += len(rr.peers)
