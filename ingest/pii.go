@@ -11,7 +11,7 @@ import (
 // by Prepare afterwards.
 func CountPII(rec *record.Record) {
 	if rec.Payload != "" {
-		c := pii.Count([]byte(rec.Payload))
+		c := pii.CountString(rec.Payload)
 		for t, n := range c.Types {
 			if n == 0 {
 				continue

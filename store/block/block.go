@@ -2,9 +2,11 @@
 // one ingest batch and seal period, in seal order, packed into a block of
 // three sections that a store keeps side by side.
 //
-//   - Head, uncompressed: per record its time, actor, system and action
-//     (as the store's dictionary numbers) and flags. Counting, activity
-//     tables and most filters need nothing else, so they never decompress.
+//   - Head, uncompressed and of fixed-width columns read in place: per
+//     record its time, actor, system and action (as the store's dictionary
+//     numbers) and flags. Counting, activity tables and most filters need
+//     nothing else, so they never decompress, and a search that tests one
+//     column of a block reads 4 bytes a record of it.
 //   - Cols, one zstd frame: per record its id, address, key id, device,
 //     session, rows, bytes, subject count and subject set (of the store's
 //     subject numbers, in a form the store chooses), and the kept hash of
@@ -17,11 +19,10 @@
 // what verification re-hashes. Head and Cols repeat what a search needs
 // from them; the store derives both from the same entry.
 //
-// Every column is laid out column by column (all ids, then all addresses
-// …), which is what lets zstd find the repetition between records. Times
-// are deltas from the block's earliest time. A decoder checks every length
-// and count against its section and returns an error, never a panic, on
-// any input (FuzzDecode).
+// Every section is laid out column by column (all ids, then all addresses
+// …), which is what lets zstd find the repetition between records. A
+// decoder checks every length and count against its section and returns
+// an error, never a panic, on any input (FuzzDecode).
 package block
 
 import (
@@ -132,26 +133,26 @@ func Encode(recs []Record) (Sections, error) {
 // block ingested, and its inputs are garbage as soon as it returns.
 var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
+// headBytes is what a record takes in the head: time (8), actor, system,
+// action (4 each) and flags (1).
+const headBytes = 21
+
 func encodeHead(recs []Record) []byte {
-	tmin := recs[0].Time
-	for _, r := range recs {
-		tmin = min(tmin, r.Time)
-	}
-	b := make([]byte, 0, 16+len(recs)*10)
+	n := len(recs)
+	b := make([]byte, 0, 4+headBytes*n)
 	b = append(b, version)
-	b = binary.AppendUvarint(b, uint64(len(recs)))
-	b = binary.AppendVarint(b, tmin)
+	b = binary.AppendUvarint(b, uint64(n))
 	for _, r := range recs {
-		b = binary.AppendUvarint(b, uint64(r.Time-tmin))
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.Time))
 	}
 	for _, r := range recs {
-		b = binary.AppendUvarint(b, uint64(r.Actor))
+		b = binary.LittleEndian.AppendUint32(b, r.Actor)
 	}
 	for _, r := range recs {
-		b = binary.AppendUvarint(b, uint64(r.System))
+		b = binary.LittleEndian.AppendUint32(b, r.System)
 	}
 	for _, r := range recs {
-		b = binary.AppendUvarint(b, uint64(r.Action))
+		b = binary.LittleEndian.AppendUint32(b, r.Action)
 	}
 	for _, r := range recs {
 		var f byte

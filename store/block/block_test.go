@@ -67,8 +67,8 @@ func decodeAll(t testing.TB, s Sections) []Record {
 		t.Fatal(err)
 	}
 	for i, r := range out {
-		if (h.Flags[i]&FlagSubjects != 0) != (r.Subjects != nil) {
-			t.Fatalf("record %d: subjects flag %v, set %v", i, h.Flags[i]&FlagSubjects != 0, r.Subjects != nil)
+		if (h.Flags(i)&FlagSubjects != 0) != (r.Subjects != nil) {
+			t.Fatalf("record %d: subjects flag %v, set %v", i, h.Flags(i)&FlagSubjects != 0, r.Subjects != nil)
 		}
 	}
 	return out

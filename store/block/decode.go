@@ -13,23 +13,15 @@ type reader struct {
 }
 
 func (r *reader) uvarint() uint64 {
+	if r.err == nil && len(r.b) > 0 && r.b[0] < 0x80 { // most lengths and counts: one byte
+		v := uint64(r.b[0])
+		r.b = r.b[1:]
+		return v
+	}
 	if r.err != nil {
 		return 0
 	}
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = corrupt(r.section, "truncated number")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
 	if n <= 0 {
 		r.err = corrupt(r.section, "truncated number")
 		return 0
@@ -76,53 +68,53 @@ func (r *reader) done() error {
 	return r.err
 }
 
-// Head is a decoded head section. Its slices are reused by the next
-// DecodeHead into the same Head.
+// Head is a head section, checked and read in place: its columns are
+// slices of the section's bytes.
 type Head struct {
-	N          int
-	TMin, TMax int64
-	Times      []int64
-	Actors     []uint32
-	Systems    []uint32
-	Actions    []uint32
-	Flags      []byte
+	N       int
+	times   []byte
+	actors  []byte
+	systems []byte
+	actions []byte
+	flags   []byte
 }
 
-// DecodeHead decodes a head section into h.
+// DecodeHead checks a head section and points h at its columns; h is valid
+// while b is.
 func DecodeHead(b []byte, h *Head) error {
 	r := reader{b: b, section: "head"}
 	n := r.count(0)
 	if r.err != nil {
 		return r.err
 	}
+	if len(r.b) != headBytes*n {
+		return corrupt("head", "%d bytes for %d records, want %d", len(r.b), n, headBytes*n)
+	}
 	h.N = n
-	h.TMin = r.varint()
-	h.TMax = h.TMin
-	h.Times = slices.Grow(h.Times[:0], n)[:n]
-	for i := range n {
-		d := r.uvarint()
-		h.Times[i] = h.TMin + int64(d)
-		if d > 1<<62 || h.Times[i] < h.TMin {
-			return corrupt("head", "time out of range")
-		}
-		h.TMax = max(h.TMax, h.Times[i])
-	}
-	for _, col := range []*[]uint32{&h.Actors, &h.Systems, &h.Actions} {
-		*col = slices.Grow((*col)[:0], n)[:n]
-		for i := range n {
-			v := r.uvarint()
-			if v > 1<<32-1 {
-				return corrupt("head", "dictionary number out of range")
-			}
-			(*col)[i] = uint32(v)
-		}
-	}
-	h.Flags = append(h.Flags[:0], r.bytes(uint64(n))...)
-	return r.done()
+	h.times, r.b = r.b[:8*n], r.b[8*n:]
+	h.actors, r.b = r.b[:4*n], r.b[4*n:]
+	h.systems, r.b = r.b[:4*n], r.b[4*n:]
+	h.actions, h.flags = r.b[:4*n], r.b[4*n:]
+	return nil
 }
 
+// Time returns record i's time in Unix nanoseconds.
+func (h *Head) Time(i int) int64 { return int64(binary.LittleEndian.Uint64(h.times[8*i:])) }
+
+// Actor returns record i's actor (a dictionary number of the store).
+func (h *Head) Actor(i int) uint32 { return binary.LittleEndian.Uint32(h.actors[4*i:]) }
+
+// System returns record i's system.
+func (h *Head) System(i int) uint32 { return binary.LittleEndian.Uint32(h.systems[4*i:]) }
+
+// Action returns record i's action.
+func (h *Head) Action(i int) uint32 { return binary.LittleEndian.Uint32(h.actions[4*i:]) }
+
+// Flags returns record i's flags.
+func (h *Head) Flags(i int) byte { return h.flags[i] }
+
 // Deleted reports whether record i is a retention tombstone.
-func (h *Head) Deleted(i int) bool { return h.Flags[i]&FlagDeleted != 0 }
+func (h *Head) Deleted(i int) bool { return h.flags[i]&FlagDeleted != 0 }
 
 // String columns of Cols.
 const (
@@ -353,7 +345,7 @@ func Decode(s Sections) ([]Record, error) {
 	for i := range out {
 		r := &out[i]
 		r.ID, r.IP, r.KeyID, r.Device, r.Session = string(c.ID(i)), string(c.IP(i)), string(c.KeyID(i)), string(c.Device(i)), string(c.Session(i))
-		r.Time, r.Actor, r.System, r.Action = h.Times[i], h.Actors[i], h.Systems[i], h.Actions[i]
+		r.Time, r.Actor, r.System, r.Action = h.Time(i), h.Actor(i), h.System(i), h.Action(i)
 		r.Rows, r.Bytes, r.SubjectCount = c.Rows[i], c.Bytes[i], c.SubjectCount[i]
 		if b := c.Subjects(i); b != nil {
 			r.Subjects = slices.Clone(b)

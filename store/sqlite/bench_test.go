@@ -22,14 +22,8 @@ import (
 // later runs reuse the folder.
 func benchStore(b *testing.B) (*DB, *subject.Keyer, int) {
 	b.Helper()
-	n := 10_000_000
-	if s := os.Getenv("JIKIMI_BENCH_RECORDS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
-	dir := os.Getenv("JIKIMI_BENCH_DIR")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), fmt.Sprintf("jikimi-bench-store-%d", n))
-	}
+	n := benchRecords()
+	dir := benchDir(n)
 	ctx := context.Background()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		b.Fatal(err)
@@ -85,6 +79,25 @@ func benchStore(b *testing.B) (*DB, *subject.Keyer, int) {
 
 var kstBench = time.FixedZone("KST", 9*3600)
 
+// benchRecords is the size of the benchmark store: JIKIMI_BENCH_RECORDS,
+// default 10 million.
+func benchRecords() int {
+	if s := os.Getenv("JIKIMI_BENCH_RECORDS"); s != "" {
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	return 10_000_000
+}
+
+// benchDir is where the benchmark store of n records lives:
+// JIKIMI_BENCH_DIR, default a folder under the system's temp directory.
+func benchDir(n int) string {
+	if dir := os.Getenv("JIKIMI_BENCH_DIR"); dir != "" {
+		return dir
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("jikimi-bench-store-%d", n))
+}
+
 func benchRef(k *subject.Keyer, id string) store.SubjectRef {
 	p := k.Of(id)
 	return store.SubjectRef{Pseudonym: p, Sealed: k.Seal(p, id)}
@@ -118,6 +131,12 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	})
 	b.Run("subject", func(b *testing.B) {
+		// The first search by subject loads the subjects into memory (see
+		// BenchmarkOpenSubjects); this measures searches after it.
+		p := k.Of("C00000001")
+		if _, err := db.Records(ctx, store.Query{Subject: &p, Limit: 1}); err != nil {
+			b.Fatal(err)
+		}
 		i := 0
 		found := 0
 		for b.Loop() {
@@ -133,4 +152,23 @@ func BenchmarkSearch(b *testing.B) {
 			b.Fatal("no subject was found")
 		}
 	})
+}
+
+// BenchmarkOpenSubjects measures what the first search by subject, write
+// or re-identification after Open pays: reading every subject into memory.
+func BenchmarkOpenSubjects(b *testing.B) {
+	_, _, n := benchStore(b) // built, and open: this opens it a second time
+	dir := benchDir(n)
+	ctx := context.Background()
+	for b.Loop() {
+		d, err := Open(ctx, dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := d.ensureSubjects(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(d.subjects)), "subjects")
+		d.Close()
+	}
 }

@@ -164,7 +164,7 @@ func (s *DB) HourlyCounts(ctx context.Context, afterBatch int64) ([]HourCount, i
 	}
 	f := filter{from: math.MinInt64, to: math.MaxInt64}
 	err := s.each(ctx, &f, nums, 0, func(l *loaded, i int) error {
-		k := key{l.head.Systems[i], l.head.Times[i] / int64(time.Hour)}
+		k := key{l.head.System(i), l.head.Time(i) / int64(time.Hour)}
 		if _, ok := counts[k]; !ok {
 			order = append(order, k)
 		}
@@ -223,12 +223,12 @@ func (s *DB) PeriodActivity(ctx context.Context, from, to time.Time) ([]SystemAc
 	records := map[uint32]int64{}
 	people := map[uint32]map[uint32]bool{}
 	err = s.each(ctx, &f, nums, 0, func(l *loaded, i int) error {
-		sys := l.head.Systems[i]
+		sys := l.head.System(i)
 		records[sys]++
 		if people[sys] == nil {
 			people[sys] = map[uint32]bool{}
 		}
-		people[sys][l.head.Actors[i]] = true
+		people[sys][l.head.Actor(i)] = true
 		return nil
 	})
 	if err != nil {
@@ -257,7 +257,7 @@ func (s *DB) PeriodExports(ctx context.Context, from, to time.Time, fn func(*rec
 			return err
 		}
 		err = s.each(ctx, &f, nums, 0, func(l *loaded, i int) error {
-			found = append(found, hit{l.head.Times[i], seqOf(l.num, i)})
+			found = append(found, hit{l.head.Time(i), seqOf(l.num, i)})
 			return nil
 		})
 		if err != nil {

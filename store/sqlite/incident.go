@@ -96,8 +96,8 @@ func (s *DB) ImpactRows(ctx context.Context, q store.Query, bf breach.Filter, fn
 		cands = intersect(nums, cands)
 	}
 	return s.each(ctx, &f, cands, partCols|partCanon, func(l *loaded, i int) error {
-		r := breach.Row{ID: string(l.cols.ID(i)), Time: time.Unix(0, l.head.Times[i]), SubjectCount: l.cols.SubjectCount[i]}
-		r.System, r.Actor = s.nameOf(l.head.Systems[i]), s.nameOf(l.head.Actors[i])
+		r := breach.Row{ID: string(l.cols.ID(i)), Time: time.Unix(0, l.head.Time(i)), SubjectCount: l.cols.SubjectCount[i]}
+		r.System, r.Actor = s.nameOf(l.head.System(i)), s.nameOf(l.head.Actor(i))
 		bm := l.cols.Subjects(i)
 		if bm != nil {
 			var err error

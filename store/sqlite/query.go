@@ -89,6 +89,20 @@ func (f *filter) parts() parts {
 	return partHead
 }
 
+// exactTerm returns f's one term when f selects by nothing else (but
+// time) and the term is an exact dictionary or subject number, not a hash
+// that two values might share: then a term's record counts are exact.
+func (f *filter) exactTerm() (uint64, bool) {
+	if len(f.keys) != 1 || f.ip != nil || f.keyID != nil || f.device != nil || f.session != nil || f.ids != nil {
+		return 0, false
+	}
+	switch f.keys[0] >> 56 {
+	case termActor, termSystem, termAction, termSubject:
+		return f.keys[0], true
+	}
+	return 0, false
+}
+
 // timeOnly reports whether f selects by time alone: then a block wholly
 // inside the range counts whole.
 func (f *filter) timeOnly() bool {
@@ -98,12 +112,12 @@ func (f *filter) timeOnly() bool {
 // match reports whether record i of l matches f.
 func (f *filter) match(l *loaded, i int) (bool, error) {
 	h := &l.head
-	t := h.Times[i]
+	t := h.Time(i)
 	switch {
 	case h.Deleted(i), t < f.from, t >= f.to,
-		f.actor != 0 && h.Actors[i] != f.actor,
-		f.system != 0 && h.Systems[i] != f.system,
-		f.action != 0 && h.Actions[i] != f.action:
+		f.actor != 0 && h.Actor(i) != f.actor,
+		f.system != 0 && h.System(i) != f.system,
+		f.action != 0 && h.Action(i) != f.action:
 		return false, nil
 	}
 	if l.has&partCols == 0 {
@@ -146,9 +160,13 @@ func (s *DB) candidates(ctx context.Context, f *filter, blocks []blockMeta) ([]u
 		}
 	}
 	for k, key := range f.keys {
-		list, err := s.postings(ctx, key)
+		ps, err := s.postings(ctx, key)
 		if err != nil {
 			return nil, err
+		}
+		list := make([]uint32, len(ps))
+		for i, p := range ps {
+			list[i] = p.block
 		}
 		if k == 0 {
 			out = list
@@ -217,11 +235,11 @@ func (s *DB) stored(l *loaded, i int, blocks []blockMeta) (store.Stored, error) 
 	r := store.Stored{
 		Seq:  seqOf(l.num, i),
 		ID:   string(l.cols.ID(i)),
-		Time: time.Unix(0, l.head.Times[i]),
+		Time: time.Unix(0, l.head.Time(i)),
 		Seal: store.SealRef{Batch: m.batch, Period: s.periodName(m.period), Ord: int(m.firstOrd) + i},
 	}
 	s.mu.RLock()
-	r.System, r.Actor, r.Action = s.nameLocked(l.head.Systems[i]), s.nameLocked(l.head.Actors[i]), s.nameLocked(l.head.Actions[i])
+	r.System, r.Actor, r.Action = s.nameLocked(l.head.System(i)), s.nameLocked(l.head.Actor(i)), s.nameLocked(l.head.Action(i))
 	s.mu.RUnlock()
 	if l.head.Deleted(i) {
 		r.Deleted = true
@@ -250,15 +268,20 @@ type hit struct {
 
 func newer(a, b hit) bool { return a.t > b.t || a.t == b.t && a.seq > b.seq }
 
-// hits is a min-heap of the newest hits found so far: its root is the
+// found is a min-heap of the newest records found so far: its root is the
 // oldest kept.
-type hits []hit
+type found []foundRec
 
-func (h hits) Len() int           { return len(h) }
-func (h hits) Less(i, j int) bool { return newer(h[j], h[i]) }
-func (h hits) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *hits) Push(x any)        { *h = append(*h, x.(hit)) }
-func (h *hits) Pop() any {
+type foundRec struct {
+	hit
+	rec store.Stored
+}
+
+func (h found) Len() int           { return len(h) }
+func (h found) Less(i, j int) bool { return newer(h[j].hit, h[i].hit) }
+func (h found) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *found) Push(x any)        { *h = append(*h, x.(foundRec)) }
+func (h *found) Pop() any {
 	old := *h
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
@@ -278,17 +301,19 @@ func (s *DB) Records(ctx context.Context, q store.Query) ([]store.Stored, error)
 		return nil, fmt.Errorf("search records: %w", err)
 	}
 	// Newest blocks first, so that with a limit the search stops as soon
-	// as no remaining block can hold a newer match than those kept.
+	// as no remaining block can hold a newer match than those kept. Each
+	// block is read whole at once: nearly every block read holds a record
+	// that is returned.
 	slices.SortFunc(nums, func(a, b uint32) int { return cmp.Compare(blocks[b-1].tmax, blocks[a-1].tmax) })
-	var found hits
+	var top found
 	br := s.newBlockReader()
 	defer br.close()
 	var l loaded
 	for _, num := range nums {
-		if q.Limit > 0 && len(found) == q.Limit && blocks[num-1].tmax < found[0].t {
+		if q.Limit > 0 && len(top) == q.Limit && blocks[num-1].tmax < top[0].t {
 			break
 		}
-		if err := br.read(ctx, num, f.parts(), &l); err != nil {
+		if err := br.read(ctx, num, partCols|partCanon, &l); err != nil {
 			return nil, err
 		}
 		for i := range l.head.N {
@@ -296,26 +321,34 @@ func (s *DB) Records(ctx context.Context, q store.Query) ([]store.Stored, error)
 			if err != nil {
 				return nil, err
 			}
-			if !ok {
+			h := hit{l.head.Time(i), seqOf(num, i)}
+			full := q.Limit > 0 && len(top) == q.Limit
+			if !ok || full && !newer(h, top[0].hit) {
 				continue
 			}
-			h := hit{l.head.Times[i], seqOf(num, i)}
-			switch {
-			case q.Limit <= 0 || len(found) < q.Limit:
-				heap.Push(&found, h)
-			case newer(h, found[0]):
-				found[0] = h
-				heap.Fix(&found, 0)
+			r, err := s.stored(&l, i, blocks)
+			if err != nil {
+				return nil, err
+			}
+			if full {
+				top[0] = foundRec{h, r}
+				heap.Fix(&top, 0)
+			} else {
+				heap.Push(&top, foundRec{h, r})
 			}
 		}
 	}
-	slices.SortFunc(found, func(a, b hit) int {
-		if newer(a, b) {
+	slices.SortFunc(top, func(a, b foundRec) int {
+		if newer(a.hit, b.hit) {
 			return -1
 		}
 		return 1
 	})
-	return s.readHits(ctx, found, blocks)
+	out := make([]store.Stored, len(top))
+	for i := range top {
+		out[i] = top[i].rec
+	}
+	return out, nil
 }
 
 // readHits reads the records at hits (block by block), in the hits' order.
@@ -344,30 +377,48 @@ func (s *DB) readHits(ctx context.Context, found []hit, blocks []blockMeta) ([]s
 	return out, nil
 }
 
-// Count returns how many records match q.
+// Count returns how many records match q. A block wholly inside the time
+// range and untouched by retention is counted without a read when the
+// query is by time alone (its record count) or by one actor, system,
+// action or subject (the count the term index keeps with the pair).
 func (s *DB) Count(ctx context.Context, q store.Query) (int64, error) {
 	f, err := s.resolve(ctx, q)
 	if err != nil {
 		return 0, err
 	}
 	blocks := s.snapshot()
-	nums, err := s.candidates(ctx, &f, blocks)
-	if err != nil {
-		return 0, err
-	}
+	whole := func(m *blockMeta) bool { return m.tmin >= f.from && m.tmax < f.to && m.live == m.n }
 	var n int64
-	if f.timeOnly() {
-		// Blocks wholly inside the range count whole, without a read.
-		nums = slices.DeleteFunc(nums, func(num uint32) bool {
-			m := &blocks[num-1]
-			if m.tmin >= f.from && m.tmax < f.to {
-				n += int64(m.live)
-				return true
+	var read []uint32
+	if k, ok := f.exactTerm(); ok && !f.none {
+		ps, err := s.postings(ctx, k)
+		if err != nil {
+			return 0, err
+		}
+		for _, p := range ps {
+			if int(p.block) > len(blocks) || !blocks[p.block-1].overlaps(f.from, f.to) {
+				continue
 			}
-			return false
-		})
+			if whole(&blocks[p.block-1]) {
+				n += int64(p.count)
+			} else {
+				read = append(read, p.block)
+			}
+		}
+	} else {
+		nums, err := s.candidates(ctx, &f, blocks)
+		if err != nil {
+			return 0, err
+		}
+		for _, num := range nums {
+			if f.timeOnly() && whole(&blocks[num-1]) {
+				n += int64(blocks[num-1].n)
+			} else {
+				read = append(read, num)
+			}
+		}
 	}
-	err = s.each(ctx, &f, nums, 0, func(*loaded, int) error { n++; return nil })
+	err = s.each(ctx, &f, read, 0, func(*loaded, int) error { n++; return nil })
 	return n, err
 }
 

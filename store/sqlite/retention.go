@@ -132,7 +132,7 @@ func (s *DB) RecordsBefore(ctx context.Context, system string, before time.Time,
 			if ok, err := f.match(&l, i); err != nil {
 				return nil, err
 			} else if ok && seqOf(num, i) > after && len(found) < limit {
-				found = append(found, hit{l.head.Times[i], seqOf(num, i)})
+				found = append(found, hit{l.head.Time(i), seqOf(num, i)})
 			}
 		}
 	}

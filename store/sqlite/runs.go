@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/jikimi/jikimi/store/block"
 )
 
 // A run is an immutable sorted list of (term key, block) pairs, stored as
@@ -24,6 +26,7 @@ const (
 type pair struct {
 	key   uint64
 	block uint32
+	count uint32 // records of the block with the term
 }
 
 func cmpPair(a, b pair) int {
@@ -82,8 +85,8 @@ type run struct {
 func chunkID(run int64, chunk int) int64 { return run<<24 | int64(chunk) }
 
 // appendChunk encodes sorted pairs: their count, then for each the key's
-// delta from the previous key and the block (its delta from the previous
-// block when the key repeats).
+// delta from the previous key, the block (its delta from the previous
+// block when the key repeats) and the pair's record count.
 func appendChunk(dst []byte, ps []pair) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(ps)))
 	var prev pair
@@ -98,6 +101,7 @@ func appendChunk(dst []byte, ps []pair) []byte {
 			dst = binary.AppendUvarint(dst, p.key-prev.key)
 			dst = binary.AppendUvarint(dst, uint64(p.block))
 		}
+		dst = binary.AppendUvarint(dst, uint64(p.count))
 		prev = p
 	}
 	return dst
@@ -122,8 +126,12 @@ func decodeChunk(dst []pair, data []byte) ([]pair, error) {
 		if k2 <= 0 || b > 1<<32-1 {
 			return dst, errBadChunk
 		}
-		data = data[k1+k2:]
-		p := pair{key: d, block: uint32(b)}
+		c, k3 := binary.Uvarint(data[k1+k2:])
+		if k3 <= 0 || c > block.MaxRecords {
+			return dst, errBadChunk
+		}
+		data = data[k1+k2+k3:]
+		p := pair{key: d, block: uint32(b), count: uint32(c)}
 		if i > 0 {
 			p.key = prev.key + d
 			if d == 0 {

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -65,6 +66,7 @@ func hashTermString(kind int, v string) uint64 { return termKey(kind, xxhash.Sum
 type terms struct {
 	tailKeys   []uint64
 	tailBlocks []uint32
+	tailCounts []uint32
 	tailIDs    map[uint64][]uint32 // record-id key → tail blocks, for duplicate checks
 	runs       []*run
 	indexed    uint32 // every block <= indexed has its pairs in runs
@@ -91,7 +93,8 @@ func (s *DB) loadTerms(ctx context.Context) error {
 	t.tailIDs = map[uint64][]uint32{}
 	// The tail is refilled to about tailPairs between flushes: allocate it
 	// once.
-	t.tailKeys, t.tailBlocks = make([]uint64, 0, s.tailPairs+s.tailPairs/4), make([]uint32, 0, s.tailPairs+s.tailPairs/4)
+	size := s.tailPairs + s.tailPairs/4
+	t.tailKeys, t.tailBlocks, t.tailCounts = make([]uint64, 0, size), make([]uint32, 0, size), make([]uint32, 0, size)
 	var indexed int64
 	if err := s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM meta WHERE key='indexed_block'),0)`).Scan(&indexed); err != nil {
 		return err
@@ -205,69 +208,97 @@ func (s *DB) closeTerms() error {
 
 // blockPairs are a block's terms: its record ids' keys, then its other
 // distinct term keys, and its data subjects' numbers, ascending and
-// distinct.
+// distinct, each with how many of the block's records have it.
 type blockPairs struct {
-	num      uint32
-	keys     []uint64
-	subjects []uint32
+	num           uint32
+	keys          []uint64
+	counts        []uint32
+	subjects      []uint32
+	subjectCounts []uint32
 }
 
 // blockTerms computes the terms of a block's records. A tombstone keeps
 // its id (a deleted record's id is still taken) and nothing else.
 func blockTerms(recs []block.Record) (blockPairs, error) {
 	var bp blockPairs
-	bp.keys = make([]uint64, 0, 4*len(recs))
+	keys := make([]uint64, 0, 4*len(recs))
 	for i := range recs {
-		bp.keys = append(bp.keys, hashTermString(termID, recs[i].ID))
+		keys = append(keys, hashTermString(termID, recs[i].ID))
 	}
-	ids := len(bp.keys) // distinct already: a block never holds an id twice
+	ids := len(keys) // distinct already: a block never holds an id twice
+	var subjects []uint32
 	for i := range recs {
 		r := &recs[i]
 		if r.Deleted {
 			continue
 		}
-		bp.keys = append(bp.keys, termKey(termActor, uint64(r.Actor)), termKey(termSystem, uint64(r.System)), termKey(termAction, uint64(r.Action)))
+		keys = append(keys, termKey(termActor, uint64(r.Actor)), termKey(termSystem, uint64(r.System)), termKey(termAction, uint64(r.Action)))
 		for _, sv := range [...]struct {
 			kind int
 			v    string
 		}{{termIP, r.IP}, {termKeyID, r.KeyID}, {termDevice, r.Device}, {termSession, r.Session}} {
 			if sv.v != "" {
-				bp.keys = append(bp.keys, hashTermString(sv.kind, sv.v))
+				keys = append(keys, hashTermString(sv.kind, sv.v))
 			}
 		}
 		if r.Subjects != nil {
-			err := eachSubjectNum(r.Subjects, func(n uint32) bool { bp.subjects = append(bp.subjects, n); return true })
+			err := eachSubjectNum(r.Subjects, func(n uint32) bool { subjects = append(subjects, n); return true })
 			if err != nil {
 				return bp, fmt.Errorf("record %s: subject set: %w", r.ID, err)
 			}
 		}
 	}
-	other := bp.keys[ids:]
-	slices.Sort(other)
-	bp.keys = append(bp.keys[:ids], slices.Compact(other)...)
-	slices.Sort(bp.subjects)
-	bp.subjects = slices.Compact(bp.subjects)
+	slices.Sort(keys[ids:])
+	bp.keys, bp.counts = runLengths(keys[:ids:ids], keys[ids:])
+	slices.Sort(subjects)
+	bp.subjects, bp.subjectCounts = runLengths(nil, subjects)
 	return bp, nil
+}
+
+// runLengths appends each distinct value of sorted to distinct and
+// returns it with how often each value occurs (1 for what distinct held).
+func runLengths[T comparable](distinct, sorted []T) ([]T, []uint32) {
+	counts := make([]uint32, len(distinct), len(distinct)+len(sorted)/2)
+	for i := range counts {
+		counts[i] = 1
+	}
+	for i, v := range sorted {
+		if i > 0 && v == sorted[i-1] {
+			counts[len(counts)-1]++
+			continue
+		}
+		distinct = append(distinct, v)
+		counts = append(counts, 1)
+	}
+	return distinct, counts
 }
 
 // add appends a block's pairs to the tail. It runs with DB.mu held for
 // writing, by the writer or by Open.
 func (t *terms) add(bp blockPairs) {
-	for _, k := range bp.keys {
+	for i, k := range bp.keys {
 		t.tailKeys = append(t.tailKeys, k)
 		t.tailBlocks = append(t.tailBlocks, bp.num)
+		t.tailCounts = append(t.tailCounts, bp.counts[i])
 		if k>>56 == termID {
 			t.tailIDs[k] = append(t.tailIDs[k], bp.num)
 		}
 	}
-	for _, n := range bp.subjects {
+	for i, n := range bp.subjects {
 		t.tailKeys = append(t.tailKeys, termKey(termSubject, uint64(n)))
 		t.tailBlocks = append(t.tailBlocks, bp.num)
+		t.tailCounts = append(t.tailCounts, bp.subjectCounts[i])
 	}
 }
 
+// posting is one block holding a term, and how many of its records (when
+// stored; retention may have deleted some since) have it.
+type posting struct {
+	block, count uint32
+}
+
 // postings returns the blocks that hold term key, ascending.
-func (s *DB) postings(ctx context.Context, key uint64) ([]uint32, error) {
+func (s *DB) postings(ctx context.Context, key uint64) ([]posting, error) {
 	if err := s.ensureTail(ctx); err != nil {
 		return nil, err
 	}
@@ -275,10 +306,10 @@ func (s *DB) postings(ctx context.Context, key uint64) ([]uint32, error) {
 	defer s.terms.chunksMu.RUnlock()
 	s.mu.RLock()
 	runs := s.terms.runs
-	var out []uint32
+	var out []posting
 	for i, k := range s.terms.tailKeys {
 		if k == key {
-			out = append(out, s.terms.tailBlocks[i])
+			out = append(out, posting{s.terms.tailBlocks[i], s.terms.tailCounts[i]})
 		}
 	}
 	s.mu.RUnlock()
@@ -295,13 +326,13 @@ func (s *DB) postings(ctx context.Context, key uint64) ([]uint32, error) {
 			}
 			for _, p := range buf {
 				if p.key == key {
-					out = append(out, p.block)
+					out = append(out, posting{p.block, p.count})
 				}
 			}
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	slices.SortFunc(out, func(a, b posting) int { return cmp.Compare(a.block, b.block) })
+	return slices.CompactFunc(out, func(a, b posting) bool { return a.block == b.block }), nil
 }
 
 func (s *DB) readChunk(ctx context.Context, r *run, c int, dst []pair) ([]pair, error) {
@@ -397,7 +428,7 @@ func (s *DB) flushTail(ctx context.Context, upTo uint32) error {
 	ps := make([]pair, len(t.tailKeys))
 	var ids int64
 	for i, k := range t.tailKeys {
-		ps[i] = pair{k, t.tailBlocks[i]}
+		ps[i] = pair{k, t.tailBlocks[i], t.tailCounts[i]}
 		if k>>56 == termID {
 			ids++
 		}
@@ -436,7 +467,7 @@ func (s *DB) flushTail(ctx context.Context, upTo uint32) error {
 	s.mu.Lock()
 	t.runs = append(t.runs, r)
 	t.indexed = upTo
-	t.tailKeys, t.tailBlocks = t.tailKeys[:0], t.tailBlocks[:0]
+	t.tailKeys, t.tailBlocks, t.tailCounts = t.tailKeys[:0], t.tailBlocks[:0], t.tailCounts[:0]
 	clear(t.tailIDs)
 	s.mu.Unlock()
 	select {

@@ -278,7 +278,7 @@ func TestSortPairsIsAStableSortByKey(t *testing.T) {
 	ps := make([]pair, 100000)
 	for i := range ps {
 		kind := 1 + rng.IntN(9)
-		ps[i] = pair{termKey(kind, rng.Uint64N(5000)), uint32(i / 7)} // blocks ascending, as in the tail
+		ps[i] = pair{termKey(kind, rng.Uint64N(5000)), uint32(i / 7), 1} // blocks ascending, as in the tail
 	}
 	want := slices.Clone(ps)
 	slices.SortStableFunc(want, func(a, b pair) int { return cmpUint64(a.key, b.key) })
