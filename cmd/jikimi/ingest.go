@@ -100,8 +100,9 @@ func ingestFile(ctx context.Context, a *app, name, format string, opts source.Op
 		r, display = f, name
 	}
 
-	work := make(chan *chunk, 2*runtime.GOMAXPROCS(0))
-	ordered := make(chan *chunk, 2*runtime.GOMAXPROCS(0))
+	// One chunk waiting per worker keeps them busy; more only holds memory.
+	work := make(chan *chunk, runtime.GOMAXPROCS(0))
+	ordered := make(chan *chunk, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)

@@ -49,7 +49,7 @@ const (
 )
 
 const (
-	defaultTailPairs = 1 << 20 // tail size that triggers a flush
+	defaultTailPairs = 1 << 19 // tail size that triggers a flush
 	defaultFanIn     = 8       // runs of one level merged together
 )
 
@@ -67,7 +67,10 @@ type terms struct {
 	tailKeys   []uint64
 	tailBlocks []uint32
 	tailCounts []uint32
-	tailIDs    map[uint64][]uint32 // record-id key → tail blocks, for duplicate checks
+	// tailIDs maps a record-id key to its tail block, for duplicate
+	// checks; tailIDsMore holds the further blocks of a key two ids share.
+	tailIDs     map[uint64]uint32
+	tailIDsMore map[uint64][]uint32
 	runs       []*run
 	indexed    uint32 // every block <= indexed has its pairs in runs
 	nextRun    int64
@@ -90,7 +93,7 @@ type terms struct {
 // watermark, then starts the background merger.
 func (s *DB) loadTerms(ctx context.Context) error {
 	t := &s.terms
-	t.tailIDs = map[uint64][]uint32{}
+	t.tailIDs, t.tailIDsMore = map[uint64]uint32{}, map[uint64][]uint32{}
 	// The tail is refilled to about tailPairs between flushes: allocate it
 	// once.
 	size := s.tailPairs + s.tailPairs/4
@@ -281,7 +284,11 @@ func (t *terms) add(bp blockPairs) {
 		t.tailBlocks = append(t.tailBlocks, bp.num)
 		t.tailCounts = append(t.tailCounts, bp.counts[i])
 		if k>>56 == termID {
-			t.tailIDs[k] = append(t.tailIDs[k], bp.num)
+			if _, taken := t.tailIDs[k]; taken {
+				t.tailIDsMore[k] = append(t.tailIDsMore[k], bp.num)
+			} else {
+				t.tailIDs[k] = bp.num
+			}
 		}
 	}
 	for i, n := range bp.subjects {
@@ -357,8 +364,8 @@ func (s *DB) idBlocks(ctx context.Context, keys []uint64) (map[uint64][]uint32, 
 	s.mu.RLock()
 	runs := s.terms.runs
 	for _, k := range keys {
-		if bs, ok := s.terms.tailIDs[k]; ok {
-			out[k] = append(out[k], bs...)
+		if b, ok := s.terms.tailIDs[k]; ok {
+			out[k] = append(append(out[k], b), s.terms.tailIDsMore[k]...)
 		}
 	}
 	s.mu.RUnlock()
@@ -469,6 +476,7 @@ func (s *DB) flushTail(ctx context.Context, upTo uint32) error {
 	t.indexed = upTo
 	t.tailKeys, t.tailBlocks, t.tailCounts = t.tailKeys[:0], t.tailBlocks[:0], t.tailCounts[:0]
 	clear(t.tailIDs)
+	clear(t.tailIDsMore)
 	s.mu.Unlock()
 	select {
 	case t.wake <- struct{}{}:
