@@ -71,9 +71,9 @@ type terms struct {
 	// checks; tailIDsMore holds the further blocks of a key two ids share.
 	tailIDs     map[uint64]uint32
 	tailIDsMore map[uint64][]uint32
-	runs       []*run
-	indexed    uint32 // every block <= indexed has its pairs in runs
-	nextRun    int64
+	runs        []*run
+	indexed     uint32 // every block <= indexed has its pairs in runs
+	nextRun     int64
 
 	// openBlocks is how many blocks Open found: the tail's rebuild covers
 	// those after indexed; later ones join it as they commit.
