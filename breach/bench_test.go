@@ -100,7 +100,11 @@ func benchStore(b *testing.B) *sqlite.DB {
 				Rows: 1, Bytes: -1, SubjectCount: 1, Subjects: []store.SubjectRef{{Pseudonym: p, Sealed: k.Seal(p, c)}},
 				Canonical: append([]byte(nil), buf...), Period: r.Time.Format("2006-01")})
 		}
-		if _, err := tx.Insert(es); err != nil {
+		ptrs := make([]*store.Entry, len(es))
+		for i := range es {
+			ptrs[i] = &es[i]
+		}
+		if _, err := tx.Insert(ptrs); err != nil {
 			b.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {

@@ -347,10 +347,10 @@ func (p *Pipeline) write(ctx context.Context, group []*request) ([]Result, []*re
 	for _, r := range group {
 		n += len(r.recs)
 	}
-	entries := make([]store.Entry, 0, n)
+	entries := make([]*store.Entry, 0, n)
 	for _, r := range group {
 		for _, pr := range r.recs {
-			entries = append(entries, pr.Entry)
+			entries = append(entries, &pr.Entry)
 		}
 	}
 	if len(entries) == 0 {

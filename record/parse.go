@@ -31,174 +31,208 @@ type fastParser struct {
 func parseFast(line []byte, r *Record) bool {
 	p := fastParser{b: line, ok: true}
 	p.ws()
-	p.object(func(key []byte, seen *uint32) {
-		bit, field := topField(key)
-		if p.once(seen, bit) {
-			field(&p, r)
+	var seen uint32
+	for key, ok := p.member(true); ok; key, ok = p.member(false) {
+		switch string(key) {
+		case "id":
+			p.once(&seen, 1<<0)
+			r.ID = p.str()
+		case "time":
+			p.once(&seen, 1<<1)
+			p.time(&r.Time)
+		case "system":
+			p.once(&seen, 1<<2)
+			r.System = p.str()
+		case "actor":
+			p.once(&seen, 1<<3)
+			p.actor(&r.Actor)
+		case "action":
+			p.once(&seen, 1<<4)
+			r.Action = Action(p.enum())
+		case "origin":
+			p.once(&seen, 1<<5)
+			p.origin(&r.Origin)
+		case "auth":
+			p.once(&seen, 1<<6)
+			p.auth(&r.Auth)
+		case "target":
+			p.once(&seen, 1<<7)
+			p.target(&r.Target)
+		case "detail":
+			p.once(&seen, 1<<8)
+			r.Detail = p.str()
+		case "purpose":
+			p.once(&seen, 1<<9)
+			r.Purpose = p.str()
+		case "result":
+			p.once(&seen, 1<<10)
+			p.result(&r.Result)
+		case "subjects":
+			p.once(&seen, 1<<11)
+			r.Subjects = p.strings()
+		case "subject_count":
+			p.once(&seen, 1<<12)
+			r.SubjectCount = p.int()
+		case "pii":
+			p.once(&seen, 1<<13)
+			r.PII = p.counts()
+		case "payload":
+			p.once(&seen, 1<<14)
+			r.Payload = p.str()
+		case "attrs":
+			p.once(&seen, 1<<15)
+			r.Attrs = p.stringMap()
+		default:
+			p.ok = false // unknown, or in another case: encoding/json decides
 		}
-	})
+	}
 	p.ws()
 	return p.ok && p.i == len(p.b)
 }
 
-// topField returns the bit and decoder of a top-level key; a zero bit for
-// a key the fast path does not know.
-func topField(key []byte) (uint32, func(*fastParser, *Record)) {
-	switch string(key) {
-	case "id":
-		return 1 << 0, func(p *fastParser, r *Record) { r.ID = p.str() }
-	case "time":
-		return 1 << 1, func(p *fastParser, r *Record) { p.time(&r.Time) }
-	case "system":
-		return 1 << 2, func(p *fastParser, r *Record) { r.System = p.str() }
-	case "actor":
-		return 1 << 3, func(p *fastParser, r *Record) { p.actor(&r.Actor) }
-	case "action":
-		return 1 << 4, func(p *fastParser, r *Record) { r.Action = Action(p.enum()) }
-	case "origin":
-		return 1 << 5, func(p *fastParser, r *Record) { p.origin(&r.Origin) }
-	case "auth":
-		return 1 << 6, func(p *fastParser, r *Record) { p.auth(&r.Auth) }
-	case "target":
-		return 1 << 7, func(p *fastParser, r *Record) { p.target(&r.Target) }
-	case "detail":
-		return 1 << 8, func(p *fastParser, r *Record) { r.Detail = p.str() }
-	case "purpose":
-		return 1 << 9, func(p *fastParser, r *Record) { r.Purpose = p.str() }
-	case "result":
-		return 1 << 10, func(p *fastParser, r *Record) { p.result(&r.Result) }
-	case "subjects":
-		return 1 << 11, func(p *fastParser, r *Record) { r.Subjects = p.strings() }
-	case "subject_count":
-		return 1 << 12, func(p *fastParser, r *Record) { r.SubjectCount = p.int() }
-	case "pii":
-		return 1 << 13, func(p *fastParser, r *Record) { r.PII = p.counts() }
-	case "payload":
-		return 1 << 14, func(p *fastParser, r *Record) { r.Payload = p.str() }
-	case "attrs":
-		return 1 << 15, func(p *fastParser, r *Record) { r.Attrs = p.stringMap() }
-	}
-	return 0, nil
-}
-
-// once marks a known key seen, refusing unknown and repeated ones.
-func (p *fastParser) once(seen *uint32, bit uint32) bool {
-	if bit == 0 || *seen&bit != 0 {
+// once marks a key seen, refusing a repeated one.
+func (p *fastParser) once(seen *uint32, bit uint32) {
+	if *seen&bit != 0 {
 		p.ok = false
-		return false
 	}
 	*seen |= bit
-	return true
+}
+
+// member moves to an object's next member, after its '{' when first or
+// after the previous member's value otherwise, and returns the member's
+// raw key (valid until the next read) positioned at its value. It returns
+// false at the object's end, and on anything the fast path does not read.
+func (p *fastParser) member(first bool) ([]byte, bool) {
+	if !p.ok {
+		return nil, false
+	}
+	if first {
+		if !p.expect('{') || p.peek('}') {
+			return nil, false
+		}
+	} else if !p.peek(',') {
+		p.expect('}')
+		return nil, false
+	}
+	key, ok := p.rawKey()
+	if !ok || !p.expect(':') {
+		p.ok = false
+		return nil, false
+	}
+	p.ws()
+	return key, true
 }
 
 func (p *fastParser) actor(a *Actor) {
-	p.object(func(key []byte, seen *uint32) {
+	var seen uint32
+	for key, ok := p.member(true); ok; key, ok = p.member(false) {
 		switch string(key) {
 		case "id":
-			p.once(seen, 1)
+			p.once(&seen, 1)
 			a.ID = p.str()
 		case "type":
-			p.once(seen, 2)
+			p.once(&seen, 2)
 			a.Type = p.enum()
 		case "name":
-			p.once(seen, 4)
+			p.once(&seen, 4)
 			a.Name = p.str()
 		case "dept":
-			p.once(seen, 8)
+			p.once(&seen, 8)
 			a.Dept = p.str()
 		default:
 			p.ok = false
 		}
-	})
+	}
 }
 
 func (p *fastParser) origin(o *Origin) {
-	p.object(func(key []byte, seen *uint32) {
+	var seen uint32
+	for key, ok := p.member(true); ok; key, ok = p.member(false) {
 		switch string(key) {
 		case "ip":
-			p.once(seen, 1)
+			p.once(&seen, 1)
 			o.IP = p.str()
 		case "host":
-			p.once(seen, 2)
+			p.once(&seen, 2)
 			o.Host = p.str()
 		case "device":
-			p.once(seen, 4)
+			p.once(&seen, 4)
 			o.Device = p.str()
 		case "cert":
-			p.once(seen, 8)
+			p.once(&seen, 8)
 			o.Cert = p.str()
 		case "user_agent":
-			p.once(seen, 16)
+			p.once(&seen, 16)
 			o.UserAgent = p.str()
 		default:
 			p.ok = false
 		}
-	})
+	}
 }
 
 func (p *fastParser) auth(a *Auth) {
-	p.object(func(key []byte, seen *uint32) {
+	var seen uint32
+	for key, ok := p.member(true); ok; key, ok = p.member(false) {
 		switch string(key) {
 		case "method":
-			p.once(seen, 1)
+			p.once(&seen, 1)
 			a.Method = p.enum()
 		case "session":
-			p.once(seen, 2)
+			p.once(&seen, 2)
 			a.Session = p.str()
 		case "key_id":
-			p.once(seen, 4)
+			p.once(&seen, 4)
 			a.KeyID = p.str()
 		case "external":
-			p.once(seen, 8)
+			p.once(&seen, 8)
 			a.External = p.bool()
 		default:
 			p.ok = false
 		}
-	})
+	}
 }
 
 func (p *fastParser) target(t *Target) {
-	p.object(func(key []byte, seen *uint32) {
+	var seen uint32
+	for key, ok := p.member(true); ok; key, ok = p.member(false) {
 		switch string(key) {
 		case "object":
-			p.once(seen, 1)
+			p.once(&seen, 1)
 			t.Object = p.str()
 		case "kind":
-			p.once(seen, 2)
+			p.once(&seen, 2)
 			t.Kind = p.enum()
 		default:
 			p.ok = false
 		}
-	})
+	}
 }
 
 func (p *fastParser) result(r *Result) {
-	p.object(func(key []byte, seen *uint32) {
+	var seen uint32
+	for key, ok := p.member(true); ok; key, ok = p.member(false) {
 		switch string(key) {
 		case "status":
-			p.once(seen, 1)
+			p.once(&seen, 1)
 			r.Status = p.enum()
 		case "rows":
-			p.once(seen, 2)
+			p.once(&seen, 2)
 			r.Rows = Int64(p.int())
 		case "bytes":
-			p.once(seen, 4)
+			p.once(&seen, 4)
 			r.Bytes = Int64(p.int())
 		default:
 			p.ok = false
 		}
-	})
+	}
 }
 
 func (p *fastParser) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
+	i := p.i
+	for i < len(p.b) && (p.b[i] == ' ' || p.b[i] == '\t' || p.b[i] == '\n' || p.b[i] == '\r') {
+		i++
 	}
+	p.i = i
 }
 
 // expect consumes c after optional whitespace.
@@ -230,50 +264,23 @@ func (p *fastParser) peek(c byte) bool {
 	return false
 }
 
-// object reads {"key": value, ...}, calling field with each raw key (valid
-// only during the call) positioned at its value. seen is the field's own
-// bit set for repeated keys.
-func (p *fastParser) object(field func(key []byte, seen *uint32)) {
-	if !p.expect('{') {
-		return
-	}
-	var seen uint32
-	if p.peek('}') {
-		return
-	}
-	for p.ok {
-		key, ok := p.rawKey()
-		if !ok || !p.expect(':') {
-			p.ok = false
-			return
-		}
-		p.ws()
-		field(key, &seen)
-		if p.peek(',') {
-			continue
-		}
-		p.expect('}')
-		return
-	}
-}
-
 // rawKey reads a key without escapes (a key with escapes is left to
 // encoding/json).
 func (p *fastParser) rawKey() ([]byte, bool) {
 	if !p.expect('"') {
 		return nil, false
 	}
-	start := p.i
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
+	// Loops index a local, not p.i: a field updated through p each byte
+	// stays in memory.
+	b, start := p.b, p.i
+	for i := start; i < len(b); i++ {
+		switch c := b[i]; {
 		case c == '"':
-			p.i++
-			return p.b[start : p.i-1], true
+			p.i = i + 1
+			return b[start:i], true
 		case c == '\\' || c < 0x20:
 			return nil, false
 		}
-		p.i++
 	}
 	return nil, false
 }
@@ -295,13 +302,14 @@ func (p *fastParser) enum() string {
 	if !p.expect('"') {
 		return ""
 	}
-	start := p.i
-	for p.i < len(p.b) && p.b[p.i] >= 0x20 && p.b[p.i] != '"' && p.b[p.i] != '\\' && p.b[p.i] < utf8.RuneSelf {
-		p.i++
+	b, start := p.b, p.i
+	i := start
+	for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' && b[i] < utf8.RuneSelf {
+		i++
 	}
-	if p.i < len(p.b) && p.b[p.i] == '"' {
-		if v, ok := enums[string(p.b[start:p.i])]; ok {
-			p.i++
+	if i < len(b) && b[i] == '"' {
+		if v, ok := enums[string(b[start:i])]; ok {
+			p.i = i + 1
 			return v
 		}
 	}
@@ -473,22 +481,32 @@ func (p *fastParser) hex4() int {
 // int reads a JSON integer into an int64; fractions, exponents and values
 // out of range are left to encoding/json (which rejects them).
 func (p *fastParser) int() int64 {
-	start := p.i
-	if p.i < len(p.b) && p.b[p.i] == '-' {
-		p.i++
+	b, start := p.b, p.i
+	i := start
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
 	}
-	digits := p.i
-	for p.i < len(p.b) && '0' <= p.b[p.i] && p.b[p.i] <= '9' {
-		p.i++
+	digits := i
+	var v int64
+	for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+		v = v*10 + int64(b[i]-'0')
 	}
-	n := p.i - digits
-	if n == 0 || n > 1 && p.b[digits] == '0' || p.i < len(p.b) && (p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+	p.i = i
+	n := i - digits
+	if n == 0 || n > 1 && b[digits] == '0' || i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
 		p.ok = false
 		return 0
 	}
-	v, err := strconv.ParseInt(string(p.b[start:p.i]), 10, 64)
-	if err != nil {
-		p.ok = false
+	if n > 18 { // may not fit: let strconv say
+		var err error
+		if v, err = strconv.ParseInt(string(b[start:i]), 10, 64); err != nil {
+			p.ok = false
+		}
+		return v
+	}
+	if neg {
+		return -v
 	}
 	return v
 }

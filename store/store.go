@@ -152,7 +152,7 @@ type Tx interface {
 	// entry, whether it was new. New entries get seal ordinals 0, 1, … per
 	// period in the order given: the order in which the caller seals them.
 	// An id repeated within entries is stored once.
-	Insert(entries []Entry) (inserted []bool, err error)
+	Insert(entries []*Entry) (inserted []bool, err error)
 	// PutAlerts inserts or replaces alerts by id.
 	PutAlerts(alerts []*alert.Alert) error
 	// Commit makes the transaction durable (it returns after fsync).

@@ -65,7 +65,7 @@ func benchStore(b *testing.B) (*DB, *subject.Keyer, int) {
 					IP: fmt.Sprintf("10.1.%d.%d", rng.IntN(8), rng.IntN(250)), Rows: 1, Bytes: -1, SubjectCount: int64(len(refs)),
 					Subjects: refs, Canonical: []byte(canon), Period: t.Format("2006-01")})
 			}
-			if _, err := tx.Insert(es); err != nil {
+			if _, err := tx.Insert(pointers(es)); err != nil {
 				b.Fatal(err)
 			}
 			if err := tx.Commit(); err != nil {

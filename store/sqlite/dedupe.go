@@ -9,17 +9,17 @@ import (
 )
 
 // fresh reports which entries are new: no record with their id is stored,
-// stored by this transaction (txIDs), or earlier in entries. The term
-// index names the blocks that may hold each id (the Bloom filters keep
-// that to the blocks that really do, nearly always); each such block's ids
-// are read once and compared in full.
-func (s *DB) fresh(ctx context.Context, entries []store.Entry, txIDs map[string]bool) ([]bool, error) {
+// nor seen by this transaction (seen, to which fresh adds entries' ids)
+// earlier in entries or in an earlier Insert. The term index names the
+// blocks that may hold each id (the Bloom filters keep that to the blocks
+// that really do, nearly always); each such block's ids are read once and
+// compared in full.
+func (s *DB) fresh(ctx context.Context, entries []*store.Entry, seen map[string]struct{}) ([]bool, error) {
 	out := make([]bool, len(entries))
-	seen := make(map[string]struct{}, len(entries))
 	keys := make([]uint64, 0, len(entries))
 	for i := range entries {
 		id := entries[i].ID
-		if _, dup := seen[id]; dup || txIDs[id] {
+		if _, dup := seen[id]; dup {
 			continue
 		}
 		seen[id] = struct{}{}

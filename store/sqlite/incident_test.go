@@ -117,7 +117,7 @@ func TestImpactRowsFiltersOnCanonicalFields(t *testing.T) {
 			KeyID: r.Auth.KeyID, Device: r.Origin.Device, Session: r.Auth.Session,
 			SubjectCount: r.SubjectTotal(), Subjects: refs, Canonical: r.AppendCanonical(nil), Period: "2026-09"})
 	}
-	if _, err := tx.Insert(es); err != nil {
+	if _, err := tx.Insert(pointers(es)); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -18,13 +18,22 @@ func entry(i int, t time.Time, actor string) store.Entry {
 	}
 }
 
+// pointers returns pointers to es's entries, as Insert takes them.
+func pointers(es []store.Entry) []*store.Entry {
+	out := make([]*store.Entry, len(es))
+	for i := range es {
+		out[i] = &es[i]
+	}
+	return out
+}
+
 func insert(t *testing.T, db *DB, es []store.Entry) []bool {
 	t.Helper()
 	tx, err := db.Begin(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := tx.Insert(es)
+	got, err := tx.Insert(pointers(es))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +139,7 @@ func TestSubjectsAndAlerts(t *testing.T) {
 	a.Subjects = []store.SubjectRef{ref("C1"), ref("C2")}
 	b.Subjects = []store.SubjectRef{ref("C2"), ref("C3")}
 	tx, _ := db.Begin(ctx)
-	if _, err := tx.Insert([]store.Entry{a, b}); err != nil {
+	if _, err := tx.Insert([]*store.Entry{&a, &b}); err != nil {
 		t.Fatal(err)
 	}
 	al := &alert.Alert{ID: "x1", Rule: "bulk", Severity: alert.High, Time: t0, LastTime: t0, Records: []string{"e00001"}, RecordCount: 1}

@@ -33,10 +33,10 @@ type tx struct {
 	nameList    []nameKey // by number from firstName on
 	firstName   uint32
 	newSubjects map[subject.Pseudonym]uint32
-	subjectRefs []store.SubjectRef // by number from firstSubject on
-	firstNew    uint32             // number of the first new subject
-	ids         map[string]bool    // ids this transaction stored
-	ords        map[string]int     // next seal ordinal by period
+	subjectRefs []store.SubjectRef  // by number from firstSubject on
+	firstNew    uint32              // number of the first new subject
+	seen        map[string]struct{} // ids this transaction was given
+	ords        map[string]int      // next seal ordinal by period
 	blocks      []newBlock
 	stmts       map[string]*sql.Stmt
 }
@@ -68,7 +68,7 @@ func (s *DB) Begin(ctx context.Context) (store.Tx, error) {
 		s: s, tx: sqlTx, ctx: ctx, batch: s.nextBatch + 1,
 		newNames: map[nameKey]uint32{}, firstName: uint32(len(s.nameByNum)) + 1,
 		newSubjects: map[subject.Pseudonym]uint32{}, firstNew: uint32(len(s.subjects)) + 1,
-		ids: map[string]bool{}, ords: map[string]int{},
+		ords: map[string]int{},
 	}
 	s.mu.RUnlock()
 	return t, nil
@@ -95,11 +95,14 @@ func (t *tx) subjectSet(refs []store.SubjectRef, nums []uint32, bm *roaring.Bitm
 	return b, nums, err
 }
 
-func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
+func (t *tx) Insert(entries []*store.Entry) ([]bool, error) {
 	if t.done {
 		return nil, errClosedTx
 	}
-	fresh, err := t.s.fresh(t.ctx, entries, t.ids)
+	if t.seen == nil {
+		t.seen = make(map[string]struct{}, len(entries))
+	}
+	fresh, err := t.s.fresh(t.ctx, entries, t.seen)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +135,7 @@ func (t *tx) Insert(entries []store.Entry) ([]bool, error) {
 // period, in order of each period's first appearance and in entry order
 // within each: each period's records become consecutive blocks in seal
 // order.
-func (t *tx) toBlockRecords(entries []store.Entry, fresh []bool) ([]periodRun, error) {
+func (t *tx) toBlockRecords(entries []*store.Entry, fresh []bool) ([]periodRun, error) {
 	recs := make([]block.Record, 0, len(entries))
 	var periods []string // in order of first appearance
 	var periodOf []int   // of each record, when there are several
@@ -146,7 +149,7 @@ func (t *tx) toBlockRecords(entries []store.Entry, fresh []bool) ([]periodRun, e
 		if !fresh[i] {
 			continue
 		}
-		e := &entries[i]
+		e := entries[i]
 		r := block.Record{
 			ID: e.ID, Time: e.Time.UnixNano(), IP: e.IP, KeyID: e.KeyID, Device: e.Device, Session: e.Session,
 			Rows: e.Rows, Bytes: e.Bytes, SubjectCount: e.SubjectCount, Canonical: e.Canonical,
@@ -170,7 +173,6 @@ func (t *tx) toBlockRecords(entries []store.Entry, fresh []bool) ([]periodRun, e
 			periodOf = append(periodOf, k)
 		}
 		recs = append(recs, r)
-		t.ids[e.ID] = true
 	}
 	if periodOf == nil {
 		if len(recs) == 0 {
