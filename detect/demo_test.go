@@ -2,6 +2,7 @@ package detect_test
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -176,6 +177,26 @@ func TestReplayDeterministic(t *testing.T) {
 			t.Fatalf("alert %s differs: %+v vs %+v", id, x, y)
 		}
 	}
+}
+
+// TestReemitChangesOnlyTheCadence: waiting longer to emit a changing alert
+// again emits it less often, first at the same moment and last in the same
+// state.
+func TestReemitChangesOnlyTheCadence(t *testing.T) {
+	ds := scenario.Generate(scenario.Config{Days: 12, Staff: 60, Customers: 5000, Seed: 7})
+	often, rarely := replay(t, ds), replay(t, ds, func(o *detect.Options) { o.Reemit = time.Hour })
+	if rarely.emissions >= often.emissions {
+		t.Fatalf("%d emissions with Reemit an hour, %d with a minute: want fewer", rarely.emissions, often.emissions)
+	}
+	if !slices.Equal(often.order, rarely.order) {
+		t.Fatal("alerts were created in another order")
+	}
+	for id, a := range often.alerts {
+		if !often.firstAt[id].Equal(rarely.firstAt[id]) || !reflect.DeepEqual(a, rarely.alerts[id]) {
+			t.Fatalf("alert %s differs:\n%+v\n%+v", id, a, rarely.alerts[id])
+		}
+	}
+	t.Logf("%d alerts: %d emissions with Reemit a minute, %d with an hour", len(often.alerts), often.emissions, rarely.emissions)
 }
 
 // TestOutOfOrder: records up to a few minutes out of order give the same

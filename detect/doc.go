@@ -32,8 +32,9 @@
 // findings merge into it: the same rule and entity within the rule's merge
 // window update the same alert, so a store upserts by id. Ids are derived
 // from the rule, the entity and the time of the first evidence. A changed
-// alert is emitted again at most once a minute of event time; the last
-// state is always emitted by the next periodic sweep or by Flush.
+// alert is emitted again at most once per Options.Reemit of event time (a
+// minute by default); the last state is always emitted by a later sweep or
+// by Flush.
 //
 // # Memory
 //

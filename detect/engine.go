@@ -19,6 +19,8 @@ const (
 	// DefaultLateness is how far out of order records may arrive and still
 	// be evaluated in event-time order.
 	DefaultLateness = 5 * time.Minute
+	// DefaultReemit is Options.Reemit's default.
+	DefaultReemit = time.Minute
 	// DefaultMaxEntities caps the per-entity states kept over all rules;
 	// past it the least recently active entity is forgotten.
 	DefaultMaxEntities = 1 << 20
@@ -40,6 +42,13 @@ type Options struct {
 	Holidays    func(t time.Time) bool
 	MaxEntities int
 	Lateness    time.Duration
+	// Reemit is how long, in event time, an alert that keeps changing
+	// waits before it is emitted again (default DefaultReemit); Flush emits
+	// every change still waiting. A live server wants its alerts fresh; a
+	// replay of history whose alerts are stored as it goes gains nothing
+	// from states that the next second's overwrite (jikimi ingest waits an
+	// hour).
+	Reemit time.Duration
 }
 
 // Engine runs rules over a stream of records in event time. It is not safe
@@ -89,6 +98,12 @@ func New(rules []*Rule, o Options) (*Engine, error) {
 	}
 	if o.MaxEntities == 0 {
 		o.MaxEntities = DefaultMaxEntities
+	}
+	if o.Reemit == 0 {
+		o.Reemit = DefaultReemit
+	}
+	if o.Reemit < 0 {
+		return nil, errors.New("detect: Options.Reemit must not be negative")
 	}
 	if o.MaxEntities < 0 {
 		return nil, errors.New("detect: Options.MaxEntities must not be negative")
@@ -181,7 +196,7 @@ func (e *Engine) Flush(emit func(*alert.Alert)) {
 	e.release(e.maxT, emit)
 	e.emit = emit
 	e.checkAbsence(e.maxT)
-	e.sendPending(e.maxT)
+	e.sendPending(e.maxT, true)
 	e.emit = nil
 }
 
@@ -197,7 +212,7 @@ func (e *Engine) release(upTo int64, emit func(*alert.Alert)) {
 		e.lastSweep = e.watermark
 		e.sweep(e.watermark)
 		e.checkAbsence(e.watermark)
-		e.sendPending(e.watermark)
+		e.sendPending(e.watermark, false)
 	}
 	e.emit = nil
 }

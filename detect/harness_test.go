@@ -39,14 +39,15 @@ func normal(tb testing.TB) (*scenario.Dataset, *run) {
 
 // run is what replaying a data set through the engine produced.
 type run struct {
-	alerts   map[string]*alert.Alert // latest version by id
-	firstAt  map[string]time.Time    // event time when the alert was first emitted
-	order    []string
-	duration time.Duration
-	records  int
+	alerts    map[string]*alert.Alert // latest version by id
+	firstAt   map[string]time.Time    // event time when the alert was first emitted
+	order     []string
+	duration  time.Duration
+	records   int
+	emissions int
 }
 
-func newEngine(tb testing.TB, ds *scenario.Dataset) *detect.Engine {
+func newEngine(tb testing.TB, ds *scenario.Dataset, opts ...func(*detect.Options)) *detect.Engine {
 	tb.Helper()
 	rules, err := detect.LoadRules("")
 	if err != nil {
@@ -56,18 +57,23 @@ func newEngine(tb testing.TB, ds *scenario.Dataset) *detect.Engine {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e, err := detect.New(rules, detect.Options{Directory: dir, Watchlist: ds.Watchlist})
+	o := detect.Options{Directory: dir, Watchlist: ds.Watchlist}
+	for _, f := range opts {
+		f(&o)
+	}
+	e, err := detect.New(rules, o)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return e
 }
 
-func replay(tb testing.TB, ds *scenario.Dataset) *run {
-	e := newEngine(tb, ds)
+func replay(tb testing.TB, ds *scenario.Dataset, opts ...func(*detect.Options)) *run {
+	e := newEngine(tb, ds, opts...)
 	r := &run{alerts: map[string]*alert.Alert{}, firstAt: map[string]time.Time{}, records: len(ds.Records)}
 	var now time.Time
 	emit := func(a *alert.Alert) {
+		r.emissions++
 		if _, ok := r.alerts[a.ID]; !ok {
 			r.firstAt[a.ID] = now
 			r.order = append(r.order, a.ID)

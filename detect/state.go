@@ -353,21 +353,17 @@ func (o *openAlert) count(ids []string) {
 	}
 }
 
-// changed emits an alert that changed at now, or holds it for the next
-// sweep when it was emitted less than emitEvery ago.
+// changed emits an alert that changed at now, or holds it until a sweep
+// after Options.Reemit since its last emission, or Flush: the last state
+// is never lost.
 func (e *Engine) changed(o *openAlert, r *Rule, now int64) {
-	if o.emitted == 0 || now-o.emitted >= int64(emitEvery) {
+	if o.emitted == 0 || now-o.emitted >= int64(e.opt.Reemit) {
 		e.send(o, r, now)
 	} else if !o.dirty {
 		o.dirty = true
 		e.dirty = append(e.dirty, pending{o, r})
 	}
 }
-
-// emitEvery bounds how often one alert is emitted again while findings
-// merge into it (in event time); changes in between are emitted at the next
-// sweep or at Flush, so the last state is never lost.
-const emitEvery = time.Minute
 
 type pending struct {
 	o *openAlert
@@ -389,13 +385,19 @@ func (e *Engine) send(o *openAlert, r *Rule, now int64) {
 	}
 }
 
-// sendPending emits the alerts changed since they were last emitted.
-func (e *Engine) sendPending(now int64) {
+// sendPending emits the alerts changed since they were last emitted: those
+// emitted at least Options.Reemit ago, or all of them.
+func (e *Engine) sendPending(now int64, all bool) {
+	keep := e.dirty[:0]
 	for _, p := range e.dirty {
-		if p.o.dirty {
+		switch {
+		case !p.o.dirty:
+		case all || now-p.o.emitted >= int64(e.opt.Reemit):
 			e.send(p.o, p.r, now)
+		default:
+			keep = append(keep, p)
 		}
 	}
-	clear(e.dirty)
-	e.dirty = e.dirty[:0]
+	clear(e.dirty[len(keep):])
+	e.dirty = keep
 }

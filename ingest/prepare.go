@@ -9,42 +9,14 @@ import (
 // Preparer does the per-record work of the pipeline. It is not safe for
 // concurrent use: give each goroutine its own (NewPreparer is cheap).
 type Preparer struct {
-	cfg      *Config
-	keyer    *subject.Keyer
-	buf      []byte
-	subjects map[string]pseudonymised // recently pseudonymised identifiers
+	cfg   *Config
+	keyer *subject.Keyer
+	buf   []byte
 }
-
-// pseudonymised is what pseudonymising an identifier gives: its reference
-// for the store and its pseudonym as the record shows it.
-type pseudonymised struct {
-	ref store.SubjectRef
-	hex string
-}
-
-// maxSubjectCache bounds a Preparer's cache of pseudonymised identifiers:
-// the same customers come back in record after record, and the HMAC and
-// the sealing (deterministic, so a cached copy is the same bytes) were a
-// fifth of preparing a record.
-const maxSubjectCache = 1 << 16
 
 // NewPreparer returns a Preparer for the pipeline.
 func (p *Pipeline) NewPreparer() *Preparer {
-	return &Preparer{cfg: &p.cfg, keyer: p.cfg.Keyer.Clone(), subjects: map[string]pseudonymised{}}
-}
-
-// pseudonymise returns identifier id's pseudonym and sealed copy.
-func (pr *Preparer) pseudonymise(id string) pseudonymised {
-	if v, ok := pr.subjects[id]; ok {
-		return v
-	}
-	ps := pr.keyer.Of(id)
-	v := pseudonymised{store.SubjectRef{Pseudonym: ps, Sealed: pr.keyer.Seal(ps, id)}, ps.String()}
-	if len(pr.subjects) >= maxSubjectCache {
-		clear(pr.subjects)
-	}
-	pr.subjects[id] = v
-	return v
+	return &Preparer{cfg: &p.cfg, keyer: p.cfg.Keyer.Clone()}
 }
 
 // Prepare validates and normalises rec in place and returns it ready for
@@ -83,8 +55,9 @@ func (pr *Preparer) Prepare(rec *record.Record) (*Prepared, error) {
 			rec.SubjectCount = int64(len(rec.Subjects))
 		}
 		for i, id := range rec.Subjects {
-			v := pr.pseudonymise(id)
-			refs[i], rec.Subjects[i] = v.ref, v.hex
+			ps := pr.keyer.Of(id)
+			refs[i] = store.SubjectRef{Pseudonym: ps, Sealed: pr.keyer.Seal(ps, id)}
+			rec.Subjects[i] = ps.String()
 		}
 	}
 	pr.buf = rec.AppendCanonical(pr.buf[:0])

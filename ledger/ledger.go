@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jikimi/jikimi/record"
@@ -61,7 +62,24 @@ var kst = time.FixedZone("KST", 9*60*60)
 
 // PeriodOf returns the period (one log per period) that a record of time t
 // belongs to: its month "2006-01" in Korea time (UTC+9).
-func PeriodOf(t time.Time) string { return t.In(kst).Format("2006-01") }
+func PeriodOf(t time.Time) string {
+	y, m, _ := t.In(kst).Date()
+	// Every record asks; nearly all ask for the month the last one did.
+	if p := lastPeriod.Load(); p != nil && p.year == y && p.month == m {
+		return p.name
+	}
+	p := &periodName{y, m, fmt.Sprintf("%04d-%02d", y, m)}
+	lastPeriod.Store(p)
+	return p.name
+}
+
+type periodName struct {
+	year  int
+	month time.Month
+	name  string
+}
+
+var lastPeriod atomic.Pointer[periodName]
 
 var periodRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$`)
 

@@ -24,6 +24,7 @@ func TestPeriodOf(t *testing.T) {
 		{time.Date(2026, 6, 30, 15, 0, 0, 0, time.UTC), "2026-07"}, // 00:00 KST on 1 July
 		{time.Date(2026, 6, 30, 14, 59, 59, 0, time.UTC), "2026-06"},
 		{time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC), "2027-01"},
+		{time.Date(2026, 6, 30, 14, 0, 0, 0, time.UTC), "2026-06"}, // back again: the cached month must follow
 	} {
 		if got := PeriodOf(tc.in); got != tc.want {
 			t.Errorf("PeriodOf(%v)=%q, want %q", tc.in, got, tc.want)

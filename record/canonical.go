@@ -1,10 +1,12 @@
 package record
 
 import (
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // AppendCanonical appends the canonical JSON encoding of r to b and returns
@@ -220,20 +222,23 @@ func appendString(b []byte, s string) []byte {
 
 // plainString reports whether s needs no escaping (no quote, backslash or
 // control byte) and is valid UTF-8, as nearly every string is: it checks
-// eight bytes at a time.
+// eight bytes at a time, and validates UTF-8 only when a byte is not ASCII.
 func plainString(s string) bool {
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	var high uint64
 	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
 		if jsonSpecial(w) {
 			return false
 		}
+		high |= w
 	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c == '"' || c == '\\' {
 			return false
 		}
+		high |= uint64(b[i])
 	}
-	return utf8.ValidString(s)
+	return high&lanes80 == 0 || utf8.Valid(b)
 }

@@ -53,6 +53,7 @@ type appOptions struct {
 	rules        string // folder of user rules, besides the built-in ones
 	anchorDir    string // where checkpoints are anchored ("" = DATA/anchors)
 	forward      detect.ForwardConfig
+	reemit       time.Duration // detect.Options.Reemit; 0: its default
 }
 
 // kst is Korea Standard Time, in which periods and working hours are read.
@@ -97,7 +98,7 @@ func (a *app) startPipeline(ctx context.Context, o appOptions) error {
 	if err != nil {
 		return err
 	}
-	engine, err := detect.New(rules, detect.Options{Directory: a.dir, Watchlist: watch})
+	engine, err := detect.New(rules, detect.Options{Directory: a.dir, Watchlist: watch, Reemit: o.reemit})
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,10 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true, rules: *rules, anchorDir: *anchor})
+	// A file replays history at thousands of times its pace: an alert that
+	// keeps growing is re-emitted (and re-summarised) once an hour of event
+	// time rather than once a minute. Its last state is stored at the end.
+	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true, rules: *rules, anchorDir: *anchor, reemit: time.Hour})
 	if err != nil {
 		return err
 	}
