@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -106,7 +107,7 @@ func sealRecords(t testing.TB, l *Ledger, from, n, batch int) []storedRec {
 
 func sortByPosition(recs []storedRec) {
 	slices.SortFunc(recs, func(a, b storedRec) int {
-		if c := cmpUint(a.pos.Leaf, b.pos.Leaf); c != 0 {
+		if c := cmp.Compare(a.pos.Leaf, b.pos.Leaf); c != 0 {
 			return c
 		}
 		return int(a.pos.Slot) - int(b.pos.Slot)

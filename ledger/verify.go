@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -218,7 +219,7 @@ func (l *Ledger) NewVerifierWith(ctx context.Context, period string, vo VerifyOp
 			v.maxAnchored = max(v.maxAnchored, cp.Size)
 		}
 		slices.SortStableFunc(v.anchors, func(a, b anchoredCP) int {
-			return cmpUint(a.cp.Size, b.cp.Size)
+			return cmp.Compare(a.cp.Size, b.cp.Size)
 		})
 		v.rep.Anchored = len(v.anchors)
 	}
@@ -287,16 +288,6 @@ func (l *Ledger) trustedKeys(ctx context.Context, vo VerifyOptions, v *PeriodVer
 		}
 	}
 	return out, nil
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (v *PeriodVerifier) logFinding(kind string, leaf uint64, format string, args ...any) {
@@ -612,7 +603,7 @@ func (v *PeriodVerifier) Finish() (*Report, error) {
 		v.recFinding(KindDeleted, m.id, m.pos, detail, m.hash)
 	}
 	slices.SortStableFunc(v.recF, func(a, b Finding) int {
-		if c := cmpUint(a.Leaf, b.Leaf); c != 0 {
+		if c := cmp.Compare(a.Leaf, b.Leaf); c != 0 {
 			return c
 		}
 		return a.Slot - b.Slot

@@ -395,7 +395,7 @@ func (s *DB) idBlocks(ctx context.Context, keys []uint64) (map[uint64][]uint32, 
 			}
 			for ; i < len(probes) && probes[i].chunk == c; i++ {
 				k := probes[i].key
-				j, _ := slices.BinarySearchFunc(buf, k, func(p pair, k uint64) int { return cmpUint64(p.key, k) })
+				j, _ := slices.BinarySearchFunc(buf, k, func(p pair, k uint64) int { return cmp.Compare(p.key, k) })
 				for ; j < len(buf) && buf[j].key == k; j++ {
 					out[k] = append(out[k], buf[j].block)
 				}
@@ -403,16 +403,6 @@ func (s *DB) idBlocks(ctx context.Context, keys []uint64) (map[uint64][]uint32, 
 		}
 	}
 	return out, nil
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // maybeFlushTail writes the tail as a run once it is large enough. It runs

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -281,7 +282,7 @@ func TestSortPairsIsAStableSortByKey(t *testing.T) {
 		ps[i] = pair{termKey(kind, rng.Uint64N(5000)), uint32(i / 7), 1} // blocks ascending, as in the tail
 	}
 	want := slices.Clone(ps)
-	slices.SortStableFunc(want, func(a, b pair) int { return cmpUint64(a.key, b.key) })
+	slices.SortStableFunc(want, func(a, b pair) int { return cmp.Compare(a.key, b.key) })
 	sortPairs(ps)
 	if !slices.Equal(ps, want) {
 		t.Fatal("sortPairs differs from a stable sort by key")
