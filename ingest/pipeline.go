@@ -2,17 +2,19 @@
 // whether it comes from `jikimi ingest`, the HTTP API or a listener:
 //
 //	parse → validate → normalise → enrich → PII count → pseudonymise →
-//	store → detect → seal
-//
-// Alerts that detection creates or changes are stored at most once a
-// second (alertsEvery), and at once by Flush and Close.
+//	store → seal → detect
 //
 // Prepare does the per-record work and may run on many goroutines. Submit
 // hands prepared records to the single writer, which groups concurrent
-// submissions into one transaction, runs detection on the records that were
-// new (in submission order, so a replayed file gives the same alerts as live
-// traffic), commits, seals the new records' hashes and only then returns:
-// a record acknowledged by Submit is durable in the store and in the ledger.
+// submissions into one transaction and commits it. The sealer, in commit
+// order, seals the new records' hashes, records where, hands the new
+// records to the detector (in submission order, so a replayed file gives
+// the same alerts as live traffic) and only then answers: a record
+// acknowledged by Submit is durable in the store and in the ledger. The
+// writer commits the next batch while the sealer waits for the ledger.
+//
+// Alerts that detection creates or changes are stored at most once a
+// second (alertsEvery), and at once by Flush and Close.
 package ingest
 
 import (
@@ -20,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jikimi/jikimi/alert"
@@ -67,17 +70,18 @@ const DefaultMaxBatch = 20000
 
 // Pipeline is a running ingest pipeline. Submit may be called concurrently.
 type Pipeline struct {
-	cfg  Config
-	reqs chan *request
-	done chan struct{}
-	// detectq carries new records from the writer to the detector, in
+	cfg   Config
+	reqs  chan *request
+	done  chan struct{}
+	sealq chan *committed // from the writer to the sealer, in order
+	// detectq carries new records from the sealer to the detector, in
 	// order. One job waits while another runs: enough to keep both busy,
 	// and it bounds the records held for detection to two batches.
 	detectq chan detectJob
-	// broken is set by the writer when a commit succeeded but its seal
+	// broken is set by the sealer when a commit succeeded but its seal
 	// failed: from then on every submission fails loudly until a restart
-	// seals what was left (see recover). Only the writer touches it.
-	broken error
+	// seals what was left (see recover).
+	broken atomic.Pointer[error]
 }
 
 // Prepared is a record ready to be stored.
@@ -116,16 +120,17 @@ func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Pipeline{cfg: cfg, reqs: make(chan *request, 16), done: make(chan struct{}), detectq: make(chan detectJob, 1)}
+	p := &Pipeline{cfg: cfg, reqs: make(chan *request, 16), done: make(chan struct{}), sealq: make(chan *committed, 1), detectq: make(chan detectJob, 1)}
 	if err := p.recover(ctx); err != nil {
 		return nil, err
 	}
 	detected := make(chan struct{})
 	go p.detector(detected)
+	go p.sealer()
 	go func() {
 		p.writer()
-		close(p.detectq)
-		<-detected
+		close(p.sealq)
+		<-detected // the sealer closes detectq once drained
 		close(p.done)
 	}()
 	return p, nil
@@ -202,7 +207,9 @@ func (p *Pipeline) Close() error {
 }
 
 // writer is the single goroutine that writes. It takes every request
-// already queued (up to DefaultMaxBatch records) into one transaction.
+// already queued (up to DefaultMaxBatch records) into one transaction,
+// commits it and hands it to the sealer, then takes the next: the next
+// batch is written while the last one is sealed.
 func (p *Pipeline) writer() {
 	for req := range p.reqs {
 		group := []*request{req}
@@ -223,23 +230,49 @@ func (p *Pipeline) writer() {
 				break more
 			}
 		}
-		results, err := make([]Result, len(group)), p.broken
-		var fresh []*record.Record
-		if err == nil {
-			results, fresh, err = p.write(context.Background(), group)
+		c := &committed{group: group, results: make([]Result, len(group))}
+		if broken := p.broken.Load(); broken != nil {
+			c.err = *broken
+		} else {
+			p.commit(context.Background(), c)
+		}
+		p.sealq <- c
+	}
+}
+
+// committed is a group of requests the writer committed (or failed to),
+// on its way through the sealer.
+type committed struct {
+	group   []*request
+	results []Result
+	fresh   []*record.Record // new records, in submission order
+	batch   int64
+	periods []string // in order of first appearance
+	hashes  map[string][]record.Hash
+	err     error
+}
+
+// sealer seals what the writer committed, in commit order, records where,
+// passes the new records on to detection, and only then answers the
+// requests: an acknowledged record is durable in the store and the ledger.
+func (p *Pipeline) sealer() {
+	defer close(p.detectq)
+	for c := range p.sealq {
+		if c.err == nil {
+			c.err = p.seal(context.Background(), c)
 		}
 		var flushed chan error
-		if group[len(group)-1].flush {
+		if c.group[len(c.group)-1].flush {
 			flushed = make(chan error, 1)
 		}
-		if err == nil && (len(fresh) > 0 || flushed != nil) {
-			p.detectq <- detectJob{recs: fresh, flushed: flushed}
+		if c.err == nil && (len(c.fresh) > 0 || flushed != nil) {
+			p.detectq <- detectJob{recs: c.fresh, flushed: flushed}
 		}
-		if flushed != nil && err == nil {
-			err = <-flushed
+		if flushed != nil && c.err == nil {
+			c.err = <-flushed
 		}
-		for i, r := range group {
-			r.res <- response{res: results[i], err: err}
+		for i, r := range c.group {
+			r.res <- response{res: c.results[i], err: c.err}
 		}
 	}
 }
@@ -339,75 +372,85 @@ func (p *Pipeline) storeAlerts(alerts []*alert.Alert) error {
 	return tx.Commit()
 }
 
-// write runs one transaction for a group of requests and seals what it
-// stored. It returns the records that were new, in submission order.
-func (p *Pipeline) write(ctx context.Context, group []*request) ([]Result, []*record.Record, error) {
-	results := make([]Result, len(group))
+// commit writes a group of requests in one transaction and fills in what
+// it stored, for the sealer.
+func (p *Pipeline) commit(ctx context.Context, c *committed) {
 	n := 0
-	for _, r := range group {
+	for _, r := range c.group {
 		n += len(r.recs)
 	}
 	entries := make([]*store.Entry, 0, n)
-	for _, r := range group {
+	for _, r := range c.group {
 		for _, pr := range r.recs {
 			entries = append(entries, &pr.Entry)
 		}
 	}
 	if len(entries) == 0 {
-		return results, nil, nil
+		return
 	}
 	tx, err := p.cfg.Store.Begin(ctx)
 	if err != nil {
-		return results, nil, fmt.Errorf("begin: %w", err)
+		c.err = fmt.Errorf("begin: %w", err)
+		return
 	}
 	defer tx.Rollback()
 	inserted, err := tx.Insert(entries)
 	if err != nil {
-		return results, nil, err
+		c.err = err
+		return
 	}
 	// Seal order is the order of new entries within each period, which is
 	// the order Insert gave their ordinals.
-	hashes := map[string][]record.Hash{}
-	var periods []string
-	fresh := make([]*record.Record, 0, len(entries))
+	c.hashes = map[string][]record.Hash{}
+	c.fresh = make([]*record.Record, 0, len(entries))
 	k := 0
-	for i, r := range group {
+	for i, r := range c.group {
 		for _, pr := range r.recs {
 			if !inserted[k] {
-				results[i].Duplicates++
+				c.results[i].Duplicates++
 				k++
 				continue
 			}
-			results[i].Accepted++
+			c.results[i].Accepted++
 			k++
-			fresh = append(fresh, pr.Record)
+			c.fresh = append(c.fresh, pr.Record)
 			per := pr.Entry.Period
-			if _, ok := hashes[per]; !ok {
-				periods = append(periods, per)
+			if _, ok := c.hashes[per]; !ok {
+				c.periods = append(c.periods, per)
 			}
-			hashes[per] = append(hashes[per], pr.Hash)
+			c.hashes[per] = append(c.hashes[per], pr.Hash)
 		}
 	}
-	batch := tx.Batch()
+	c.batch = tx.Batch()
 	if err := tx.Commit(); err != nil {
-		return results, nil, fmt.Errorf("commit: %w", err)
+		c.err = fmt.Errorf("commit: %w", err)
 	}
-	if p.cfg.Sealer == nil || len(periods) == 0 {
-		return results, fresh, nil
+}
+
+// seal seals a committed batch's hashes and records their positions. A
+// failure breaks the pipeline: the batch stays stored but unsealed, and
+// the next start seals it (recover).
+func (p *Pipeline) seal(ctx context.Context, c *committed) error {
+	if p.cfg.Sealer == nil || len(c.periods) == 0 {
+		return nil
 	}
 	positions := map[string][]byte{}
-	for _, per := range periods {
-		pos, err := p.cfg.Sealer.Seal(ctx, per, hashes[per])
+	for _, per := range c.periods {
+		pos, err := p.cfg.Sealer.Seal(ctx, per, c.hashes[per])
 		if err != nil {
-			p.broken = fmt.Errorf("sealing failed; ingest stopped until restart: %w", err)
 			p.cfg.Logger.Error("sealing failed: stored records stay unsealed until restart", "err", err)
-			return results, nil, p.broken
+			return p.breaks(fmt.Errorf("sealing failed; ingest stopped until restart: %w", err))
 		}
 		positions[per] = pos
 	}
-	if err := p.cfg.Store.SetSeals(ctx, batch, positions); err != nil {
-		p.broken = fmt.Errorf("recording seal positions failed; ingest stopped until restart: %w", err)
-		return results, nil, p.broken
+	if err := p.cfg.Store.SetSeals(ctx, c.batch, positions); err != nil {
+		return p.breaks(fmt.Errorf("recording seal positions failed; ingest stopped until restart: %w", err))
 	}
-	return results, fresh, nil
+	return nil
+}
+
+// breaks marks the pipeline broken with err and returns it.
+func (p *Pipeline) breaks(err error) error {
+	p.broken.Store(&err)
+	return err
 }

@@ -75,7 +75,15 @@ func (s ledgerSealer) Seal(ctx context.Context, period string, hashes []record.H
 
 // decodePositions reads what ledgerSealer.Seal stored.
 func decodePositions(period string, b []byte) ([]ledger.Position, error) {
-	var out []ledger.Position
+	// Two uvarints a position, each ending in a byte below 0x80: count
+	// them first, for verification reads every batch's positions.
+	ends := 0
+	for _, c := range b {
+		if c < 0x80 {
+			ends++
+		}
+	}
+	out := make([]ledger.Position, 0, ends/2)
 	for len(b) > 0 {
 		leaf, n := binary.Uvarint(b)
 		if n <= 0 {

@@ -11,16 +11,20 @@
 //     session, rows, bytes, subject count and subject set (of the store's
 //     subject numbers, in a form the store chooses), and the kept hash of
 //     each record deleted by retention.
-//   - Canon, a run of independently compressed zstd frames of about
+//   - Canon, a run of independently compressed S2 frames of about
 //     FrameBytes of canonical bytes each, so that reading one record
-//     decompresses one frame, not the block.
+//     decompresses one frame, not the block, each with the CRC-32C of its
+//     bytes. S2 rather than zstd: on the demo month's records it packs
+//     5.8× against zstd's 9.3×, but compresses 2.8× and decompresses 1.6×
+//     faster, and ingest and verification are bound by exactly that.
 //
 // The canonical bytes are the truth: they are what the ledger seals and
 // what verification re-hashes. Head and Cols repeat what a search needs
 // from them; the store derives both from the same entry.
 //
 // Every section is laid out column by column (all ids, then all addresses
-// …), which is what lets zstd find the repetition between records. A
+// …), which is what lets the compressors find the repetition between
+// records. A
 // decoder checks every length and count against its section and returns
 // an error, never a panic, on any input (FuzzDecode).
 package block
@@ -29,8 +33,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"sync"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -38,14 +44,12 @@ const (
 	// MaxRecords is the most records a block holds.
 	MaxRecords = 512
 	// FrameBytes is the canonical bytes after which a Canon frame is
-	// closed: 64 KiB compresses 9.3× (measured on the demo month's
-	// records: 32 KiB gives 8.3×, 4 KiB 4.2×, a whole 200 KiB block 10.6×)
-	// and decompresses in about a tenth of a millisecond, which is what
-	// reading one record costs.
+	// closed: a larger frame compresses better, a smaller one is cheaper
+	// to read one record from. 64 KiB decompresses in about 50 µs.
 	FrameBytes = 64 << 10
 	// version is the first byte of Head and of Cols.
 	version = 1
-	// maxDecoded bounds what one zstd frame may decompress to, so that a
+	// maxDecoded bounds what one frame may decompress to, so that a
 	// corrupt or hostile block cannot exhaust memory.
 	maxDecoded = 256 << 20
 )
@@ -89,7 +93,7 @@ func corrupt(section, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrCorrupt, section, fmt.Sprintf(format, args...))
 }
 
-// The zstd coder pair is shared: EncodeAll and DecodeAll may be called
+// The zstd coder pair (for Cols) is shared: EncodeAll and DecodeAll may be called
 // concurrently, each call on one goroutine.
 var (
 	coderOnce sync.Once
@@ -125,7 +129,7 @@ func Encode(recs []Record) (Sections, error) {
 	defer scratch.Put(raw)
 	*raw = encodeCols((*raw)[:0], recs)
 	s.Cols = enc.EncodeAll(*raw, make([]byte, 0, len(*raw)/2))
-	s.Canon = encodeCanon(enc, recs)
+	s.Canon = encodeCanon(recs)
 	return s, nil
 }
 
@@ -208,14 +212,14 @@ func encodeCols(b []byte, recs []Record) []byte {
 }
 
 // encodeCanon writes frames of consecutive records' canonical bytes, each
-// frame uvarint(records) uvarint(compressed length) zstd(for each record:
-// uvarint(length) bytes).
-func encodeCanon(enc *zstd.Encoder, recs []Record) []byte {
+// frame uvarint(records) uvarint(compressed length) CRC-32C(uncompressed,
+// 4 bytes little-endian) S2(for each record: uvarint(length) bytes).
+func encodeCanon(recs []Record) []byte {
 	size := 0
 	for i := range recs {
 		size += len(recs[i].Canonical)
 	}
-	out := make([]byte, 0, size/6+64) // zstd makes records about 8× smaller
+	out := make([]byte, 0, size/4+64) // S2 makes records about 6× smaller
 	raw, frame := scratch.Get().(*[]byte), scratch.Get().(*[]byte)
 	defer scratch.Put(raw)
 	defer scratch.Put(frame)
@@ -225,9 +229,10 @@ func encodeCanon(enc *zstd.Encoder, recs []Record) []byte {
 		if end == first {
 			return
 		}
-		*frame = enc.EncodeAll(*raw, (*frame)[:0])
+		*frame = s2.Encode((*frame)[:cap(*frame)], *raw)
 		out = binary.AppendUvarint(out, uint64(end-first))
 		out = binary.AppendUvarint(out, uint64(len(*frame)))
+		out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(*raw, castagnoli))
 		out = append(out, *frame...)
 		*raw, first = (*raw)[:0], end
 	}
@@ -241,3 +246,6 @@ func encodeCanon(enc *zstd.Encoder, recs []Record) []byte {
 	flush(len(recs))
 	return out
 }
+
+// castagnoli is CRC-32C, which processors compute in hardware.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)

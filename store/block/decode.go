@@ -2,7 +2,10 @@ package block
 
 import (
 	"encoding/binary"
+	"hash/crc32"
 	"slices"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // reader reads uvarints from a section, remembering the first error.
@@ -209,6 +212,14 @@ func (c *Cols) col(k, i int) []byte { return c.raw[c.str[k][i]:c.str[k][i+1]] }
 // ID returns record i's id.
 func (c *Cols) ID(i int) []byte { return c.col(colID, i) }
 
+// IDColumn returns every record's id in one slice: record i's id is
+// IDColumn()[IDStart(i):IDStart(i+1)]. A reader of every id can make one
+// string of them all.
+func (c *Cols) IDColumn() []byte { return c.raw[c.str[colID][0]:c.str[colID][c.N]] }
+
+// IDStart returns where record i's id starts in IDColumn (i may be N).
+func (c *Cols) IDStart(i int) int { return int(c.str[colID][i] - c.str[colID][0]) }
+
 // IP returns record i's origin address ("" when none).
 func (c *Cols) IP(i int) []byte { return c.col(colIP, i) }
 
@@ -250,6 +261,7 @@ type Canon struct {
 
 type frame struct {
 	first, n int
+	crc      uint32 // CRC-32C of the decompressed bytes
 	data     []byte
 }
 
@@ -263,11 +275,15 @@ func (c *Canon) Reset(canon []byte, n int) error {
 	first := 0
 	for len(r.b) > 0 && r.err == nil {
 		k := r.uvarint()
-		data := r.bytes(r.uvarint())
+		clen := r.uvarint()
+		crc := r.bytes(4)
+		data := r.bytes(clen)
 		if r.err == nil && (k == 0 || k > uint64(n-first)) {
 			return corrupt("canon", "frame of %d records at record %d of %d", k, first, n)
 		}
-		c.frames = append(c.frames, frame{first: first, n: int(k), data: data})
+		if r.err == nil {
+			c.frames = append(c.frames, frame{first: first, n: int(k), crc: binary.LittleEndian.Uint32(crc), data: data})
+		}
 		first += int(k)
 	}
 	if r.err == nil && first != n {
@@ -279,6 +295,12 @@ func (c *Canon) Reset(canon []byte, n int) error {
 // Get returns record i's canonical bytes (empty for a tombstone), valid
 // until a Get of a record in another frame.
 func (c *Canon) Get(i int) ([]byte, error) {
+	if c.cur >= 0 { // reading in order: mostly the frame already decoded
+		if f := &c.frames[c.cur]; i >= f.first && i < f.first+f.n {
+			sp := c.spans[i-f.first]
+			return c.raw[sp.start:sp.end], nil
+		}
+	}
 	k, found := slices.BinarySearchFunc(c.frames, i, func(f frame, i int) int {
 		switch {
 		case i < f.first:
@@ -303,10 +325,17 @@ func (c *Canon) Get(i int) ([]byte, error) {
 }
 
 func (c *Canon) decode(k int) error {
-	_, dec := coders()
-	raw, err := dec.DecodeAll(c.frames[k].data, c.raw[:0])
+	f := &c.frames[k]
+	size, err := s2.DecodedLen(f.data)
+	if err != nil || size > maxDecoded {
+		return corrupt("canon", "frame %d: bad length", k)
+	}
+	raw, err := s2.Decode(c.raw[:cap(c.raw)], f.data)
 	if err != nil {
 		return corrupt("canon", "frame %d: %v", k, err)
+	}
+	if crc32.Checksum(raw, castagnoli) != f.crc {
+		return corrupt("canon", "frame %d: checksum mismatch", k)
 	}
 	c.raw = raw
 	r := reader{b: raw, section: "canon"}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -136,41 +137,96 @@ func (p parts) columns() string {
 }
 
 // read reads block num's parts into l (decoding head and cols, and
-// preparing canon for Get).
+// preparing canon for Get). What l holds is a copy: it stays valid.
 func (br *blockReader) read(ctx context.Context, num uint32, p parts, l *loaded) error {
 	p |= partHead // every other part is decoded against the head
-	st, ok := br.stmts[p]
-	if !ok {
-		var err error
-		if st, err = br.s.db.PrepareContext(ctx, `SELECT `+p.columns()+` FROM block_data WHERE num = ?`); err != nil {
-			return err
-		}
-		br.stmts[p] = st
+	st, err := br.stmt(ctx, p)
+	if err != nil {
+		return err
 	}
-	var head, cols, canon []byte
-	dst := []any{&head}
-	if p&partCols != 0 {
-		dst = append(dst, &cols)
-	}
-	if p&partCanon != 0 {
-		dst = append(dst, &canon)
-	}
-	if err := st.QueryRowContext(ctx, num).Scan(dst...); err != nil {
+	var sec block.Sections
+	if err := st.QueryRowContext(ctx, num).Scan(sections(&sec, p)...); err != nil {
 		return fmt.Errorf("block %d: %w", num, err)
 	}
+	return l.decode(num, p, sec)
+}
+
+// visit reads block num's parts into l and calls fn while the database's
+// own buffers back l: nothing is copied, and l is valid only during fn.
+// Verification reads every block once this way.
+func (br *blockReader) visit(ctx context.Context, num uint32, p parts, l *loaded, fn func(*loaded) error) error {
+	p |= partHead
+	st, err := br.stmt(ctx, p)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(ctx, num)
+	if err != nil {
+		return fmt.Errorf("block %d: %w", num, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return fmt.Errorf("block %d: %w", num, cmp.Or(rows.Err(), sql.ErrNoRows))
+	}
+	var sec block.Sections
+	dst := sections(&sec, p)
+	raw := make([]sql.RawBytes, len(dst))
+	for i := range dst {
+		dst[i] = &raw[i]
+	}
+	if err := rows.Scan(dst...); err != nil {
+		return fmt.Errorf("block %d: %w", num, err)
+	}
+	for i, b := range sections(&sec, p) {
+		*b.(*[]byte) = raw[i]
+	}
+	if err := l.decode(num, p, sec); err != nil {
+		return err
+	}
+	return fn(l)
+}
+
+func (br *blockReader) stmt(ctx context.Context, p parts) (*sql.Stmt, error) {
+	if st, ok := br.stmts[p]; ok {
+		return st, nil
+	}
+	st, err := br.s.db.PrepareContext(ctx, `SELECT `+p.columns()+` FROM block_data WHERE num = ?`)
+	if err != nil {
+		return nil, err
+	}
+	br.stmts[p] = st
+	return st, nil
+}
+
+// sections returns where a scan puts the sections p names, in column order.
+func sections(sec *block.Sections, p parts) []any {
+	dst := make([]any, 0, 3)
+	for _, c := range []struct {
+		p parts
+		b *[]byte
+	}{{partHead, &sec.Head}, {partCols, &sec.Cols}, {partCanon, &sec.Canon}} {
+		if p&c.p != 0 {
+			dst = append(dst, c.b)
+		}
+	}
+	return dst
+}
+
+// decode decodes the parts p of block num's sections into l.
+func (l *loaded) decode(num uint32, p parts, sec block.Sections) error {
 	l.num, l.has = num, 0
-	if err := block.DecodeHead(head, &l.head); err != nil {
+	if err := block.DecodeHead(sec.Head, &l.head); err != nil {
 		return fmt.Errorf("block %d: %w", num, err)
 	}
 	l.has |= partHead
 	if p&partCols != 0 {
-		if err := block.DecodeCols(cols, &l.head, &l.cols); err != nil {
+		if err := block.DecodeCols(sec.Cols, &l.head, &l.cols); err != nil {
 			return fmt.Errorf("block %d: %w", num, err)
 		}
 		l.has |= partCols
 	}
 	if p&partCanon != 0 {
-		if err := l.canon.Reset(canon, l.head.N); err != nil {
+		if err := l.canon.Reset(sec.Canon, l.head.N); err != nil {
 			return fmt.Errorf("block %d: %w", num, err)
 		}
 		l.has |= partCanon

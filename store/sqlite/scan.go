@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
+	"sync"
 
 	"github.com/jikimi/jikimi/record"
 	"github.com/jikimi/jikimi/store"
@@ -18,12 +19,15 @@ func (s *DB) Scan(ctx context.Context) iter.Seq2[store.Stored, error] {
 }
 
 // scanned is one block's records as a scan worker read them. errs[i], when
-// set, wraps store.ErrUnreadable for recs[i].
+// set, wraps store.ErrUnreadable for recs[i]. Its slices are recycled once
+// yielded (scannedPool): verification scans every record.
 type scanned struct {
 	recs  []store.Stored
 	errs  []error
 	fatal error
 }
+
+var scannedPool = sync.Pool{New: func() any { return new(scanned) }}
 
 // scan yields the records of blocks from number first on. Blocks are read,
 // decompressed and hashed by one worker per core, and yielded in order:
@@ -62,7 +66,9 @@ func (s *DB) scan(ctx context.Context, blocks []blockMeta, first uint32) iter.Se
 				defer br.close()
 				var l loaded
 				for j := range jobs {
-					j.out <- s.scanBlock(ctx, br, &l, j.num, &blocks[j.num-1])
+					sc := scannedPool.Get().(*scanned)
+					s.scanBlock(ctx, br, &l, j.num, &blocks[j.num-1], sc)
+					j.out <- sc
 				}
 			}()
 		}
@@ -83,44 +89,49 @@ func (s *DB) scan(ctx context.Context, blocks []blockMeta, first uint32) iter.Se
 					return
 				}
 			}
+			scannedPool.Put(sc)
 		}
 	}
 }
 
-// scanBlock reads one block for scan. A block that cannot be read at all
-// yields one unreadable entry carrying its first seal position; records
-// whose bytes cannot be read yield theirs with id and position.
-func (s *DB) scanBlock(ctx context.Context, br *blockReader, l *loaded, num uint32, m *blockMeta) *scanned {
+// scanBlock reads one block for scan into sc. A block that cannot be read
+// at all yields one unreadable entry carrying its first seal position;
+// records whose bytes cannot be read yield theirs with id and position.
+func (s *DB) scanBlock(ctx context.Context, br *blockReader, l *loaded, num uint32, m *blockMeta, sc *scanned) {
+	sc.recs, sc.errs, sc.fatal = sc.recs[:0], sc.errs[:0], nil
 	if m.n == 0 {
 		err := fmt.Errorf("%w: block %d is missing from the blocks table", store.ErrUnreadable, num)
-		return &scanned{recs: []store.Stored{{}}, errs: []error{err}}
+		sc.recs, sc.errs = append(sc.recs, store.Stored{}), append(sc.errs, err)
+		return
 	}
 	period := s.periodName(m.period)
 	seal := func(i int) store.SealRef {
 		return store.SealRef{Batch: m.batch, Period: period, Ord: int(m.firstOrd) + i}
 	}
-	if err := br.read(ctx, num, partCols|partCanon, l); err != nil {
+	err := br.visit(ctx, num, partCols|partCanon, l, func(l *loaded) error {
+		ids := string(l.cols.IDColumn()) // one string for the block's ids
+		for i := range l.head.N {
+			r := store.Stored{Seq: seqOf(num, i), ID: ids[l.cols.IDStart(i):l.cols.IDStart(i+1)], Seal: seal(i)}
+			var rerr error
+			if l.head.Deleted(i) {
+				r.Deleted = true
+				r.Hash, _, _ = l.cols.Tombstone(i)
+			} else if canon, err := l.canon.Get(i); err != nil {
+				rerr = fmt.Errorf("%w: record %s in block %d: %v", store.ErrUnreadable, r.ID, num, err)
+			} else {
+				r.Hash = record.HashOf(canon)
+			}
+			sc.recs, sc.errs = append(sc.recs, r), append(sc.errs, rerr)
+		}
+		return nil
+	})
+	if err != nil {
+		sc.recs, sc.errs = sc.recs[:0], sc.errs[:0]
 		if ctx.Err() != nil {
-			return &scanned{fatal: ctx.Err()}
+			sc.fatal = ctx.Err()
+			return
 		}
 		err = fmt.Errorf("%w: block %d (batch %d, period %s, ordinals %d to %d): %v", store.ErrUnreadable, num, m.batch, period, m.firstOrd, int(m.firstOrd)+int(m.n)-1, err)
-		return &scanned{recs: []store.Stored{{Seal: seal(0)}}, errs: []error{err}}
+		sc.recs, sc.errs = append(sc.recs, store.Stored{Seal: seal(0)}), append(sc.errs, err)
 	}
-	sc := &scanned{recs: make([]store.Stored, l.head.N), errs: make([]error, l.head.N)}
-	for i := range l.head.N {
-		r := &sc.recs[i]
-		r.Seq, r.ID, r.Seal = seqOf(num, i), string(l.cols.ID(i)), seal(i)
-		if l.head.Deleted(i) {
-			r.Deleted = true
-			r.Hash, _, _ = l.cols.Tombstone(i)
-			continue
-		}
-		canon, err := l.canon.Get(i)
-		if err != nil {
-			sc.errs[i] = fmt.Errorf("%w: record %s in block %d: %v", store.ErrUnreadable, r.ID, num, err)
-			continue
-		}
-		r.Hash = record.HashOf(canon)
-	}
-	return sc
 }
