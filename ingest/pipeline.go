@@ -18,10 +18,12 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -70,10 +72,11 @@ const DefaultMaxBatch = 20000
 
 // Pipeline is a running ingest pipeline. Submit may be called concurrently.
 type Pipeline struct {
-	cfg   Config
-	reqs  chan *request
-	done  chan struct{}
-	sealq chan *committed // from the writer to the sealer, in order
+	cfg    Config
+	reqs   chan *request
+	done   chan struct{}
+	sealq  chan *committed // from the writer to the sealer, in order
+	sealed chan *committed // back from the sealer: positions to record
 	// detectq carries new records from the sealer to the detector, in
 	// order. One job waits while another runs: enough to keep both busy,
 	// and it bounds the records held for detection to two batches.
@@ -120,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Pipeline{cfg: cfg, reqs: make(chan *request, 16), done: make(chan struct{}), sealq: make(chan *committed, 1), detectq: make(chan detectJob, 1)}
+	p := &Pipeline{cfg: cfg, reqs: make(chan *request, 16), done: make(chan struct{}), sealq: make(chan *committed, 1), sealed: make(chan *committed, 4), detectq: make(chan detectJob, 1)}
 	if err := p.recover(ctx); err != nil {
 		return nil, err
 	}
@@ -129,7 +132,6 @@ func New(ctx context.Context, cfg Config) (*Pipeline, error) {
 	go p.sealer()
 	go func() {
 		p.writer()
-		close(p.sealq)
 		<-detected // the sealer closes detectq once drained
 		close(p.done)
 	}()
@@ -175,28 +177,54 @@ func (p *Pipeline) recover(ctx context.Context) error {
 // are durable. Records whose id is already stored are counted as
 // duplicates and otherwise ignored.
 func (p *Pipeline) Submit(ctx context.Context, recs []*Prepared) (Result, error) {
-	return p.send(ctx, &request{recs: recs, res: make(chan response, 1)})
+	wait, err := p.Enqueue(ctx, recs)
+	if err != nil {
+		return Result{}, err
+	}
+	return wait()
+}
+
+// Enqueue queues prepared records for the writer as Submit does but
+// returns once they are queued; wait returns what Submit would have, once
+// they are durable. Records enqueued one after another are written, and
+// seen by detection, in that order: a caller with more input keeps the
+// writer busy with the next records while the last are being sealed.
+func (p *Pipeline) Enqueue(ctx context.Context, recs []*Prepared) (wait func() (Result, error), err error) {
+	req := &request{recs: recs, res: make(chan response, 1)}
+	if err := p.queue(ctx, req); err != nil {
+		return nil, err
+	}
+	return req.wait, nil
 }
 
 // Flush ends the input for detection: it returns once detection has seen
 // every record submitted before it and pending windows and absence checks
 // are evaluated at the latest event time, with their alerts stored.
 func (p *Pipeline) Flush(ctx context.Context) (Result, error) {
-	return p.send(ctx, &request{flush: true, res: make(chan response, 1)})
+	req := &request{flush: true, res: make(chan response, 1)}
+	if err := p.queue(ctx, req); err != nil {
+		return Result{}, err
+	}
+	return req.wait()
 }
 
-func (p *Pipeline) send(ctx context.Context, req *request) (Result, error) {
+func (p *Pipeline) queue(ctx context.Context, req *request) error {
 	select {
 	case p.reqs <- req:
+		return nil
 	case <-p.done:
-		return Result{}, ErrClosed
+		return ErrClosed
 	case <-ctx.Done():
-		return Result{}, ctx.Err()
+		return ctx.Err()
 	}
-	// Once queued the request is written even if ctx ends, so wait for it:
-	// the caller must not retry something it cannot know the fate of.
-	r := <-req.res
-	return r.res, r.err
+}
+
+// wait returns the outcome of a queued request. Once queued a request is
+// written even if its context ends, so the caller waits for it: it must
+// not retry something it cannot know the fate of.
+func (r *request) wait() (Result, error) {
+	res := <-r.res
+	return res.res, res.err
 }
 
 // Close stops the writer after the queued submissions are written.
@@ -209,54 +237,121 @@ func (p *Pipeline) Close() error {
 // writer is the single goroutine that writes. It takes every request
 // already queued (up to DefaultMaxBatch records) into one transaction,
 // commits it and hands it to the sealer, then takes the next: the next
-// batch is written while the last one is sealed.
+// batch is written while the last one is sealed. When the sealer is done
+// with a batch, the writer records where it was sealed in its next
+// transaction (or, with nothing else to write, in one of its own) and
+// only then answers the batch's requests.
 func (p *Pipeline) writer() {
-	for req := range p.reqs {
-		group := []*request{req}
-		n := len(req.recs)
-	more:
-		for n < DefaultMaxBatch && !req.flush {
-			select {
-			case r, ok := <-p.reqs:
-				if !ok {
-					break more
+	var ready []*committed // sealed, positions not yet recorded
+	reqs, sealed := p.reqs, p.sealed
+	for reqs != nil || sealed != nil {
+		select {
+		case req, ok := <-reqs:
+			if !ok {
+				reqs = nil
+				close(p.sealq)
+				continue
+			}
+			c := &committed{group: p.gather(req)}
+			c.results = make([]Result, len(c.group))
+			ready = append(ready, p.takeSealed()...)
+			if broken := p.broken.Load(); broken != nil {
+				c.err = *broken
+			} else {
+				p.commit(context.Background(), c, ready)
+			}
+			p.answer(ready, c.err)
+			ready = nil
+			// Hand c on, still taking what the sealer finishes meanwhile.
+			for handed := false; !handed; {
+				select {
+				case p.sealq <- c:
+					handed = true
+				case d := <-sealed:
+					ready = append(ready, d)
 				}
-				group = append(group, r)
-				n += len(r.recs)
-				if r.flush {
-					break more
-				}
-			default:
-				break more
+			}
+		case c, ok := <-sealed:
+			if !ok {
+				sealed = nil
+				continue
+			}
+			ready = append(ready, c)
+			if len(p.reqs) == 0 { // nothing to ride on: record them now
+				p.answer(ready, p.recordSeals(context.Background(), ready))
+				ready = nil
 			}
 		}
-		c := &committed{group: group, results: make([]Result, len(group))}
-		if broken := p.broken.Load(); broken != nil {
-			c.err = *broken
-		} else {
-			p.commit(context.Background(), c)
+	}
+	p.answer(ready, p.recordSeals(context.Background(), ready))
+}
+
+// gather groups req with the requests already queued behind it, up to
+// DefaultMaxBatch records or a flush.
+func (p *Pipeline) gather(req *request) []*request {
+	group := []*request{req}
+	n := len(req.recs)
+	for n < DefaultMaxBatch && !group[len(group)-1].flush {
+		select {
+		case r, ok := <-p.reqs:
+			if !ok {
+				return group
+			}
+			group = append(group, r)
+			n += len(r.recs)
+		default:
+			return group
 		}
-		p.sealq <- c
+	}
+	return group
+}
+
+// takeSealed returns the batches the sealer has finished, without waiting.
+func (p *Pipeline) takeSealed() []*committed {
+	var out []*committed
+	for {
+		select {
+		case c, ok := <-p.sealed:
+			if !ok {
+				return out
+			}
+			out = append(out, c)
+		default:
+			return out
+		}
+	}
+}
+
+// answer answers the requests of sealed batches: with err when recording
+// their positions failed, else with each batch's own outcome.
+func (p *Pipeline) answer(batches []*committed, err error) {
+	for _, c := range batches {
+		for i, r := range c.group {
+			r.res <- response{res: c.results[i], err: cmp.Or(c.err, err)}
+		}
 	}
 }
 
 // committed is a group of requests the writer committed (or failed to),
-// on its way through the sealer.
+// on its way through the sealer and back.
 type committed struct {
-	group   []*request
-	results []Result
-	fresh   []*record.Record // new records, in submission order
-	batch   int64
-	periods []string // in order of first appearance
-	hashes  map[string][]record.Hash
-	err     error
+	group     []*request
+	results   []Result
+	fresh     []*record.Record // new records, in submission order
+	batch     int64
+	periods   []string // in order of first appearance
+	hashes    map[string][]record.Hash
+	positions map[string][]byte // where the sealer sealed them
+	err       error
 }
 
-// sealer seals what the writer committed, in commit order, records where,
-// passes the new records on to detection, and only then answers the
-// requests: an acknowledged record is durable in the store and the ledger.
+// sealer seals what the writer committed, in commit order, and passes the
+// new records on to detection and the batch back to the writer, which
+// records where it was sealed before answering: an acknowledged record is
+// durable in the store and the ledger.
 func (p *Pipeline) sealer() {
 	defer close(p.detectq)
+	defer close(p.sealed)
 	for c := range p.sealq {
 		if c.err == nil {
 			c.err = p.seal(context.Background(), c)
@@ -271,9 +366,7 @@ func (p *Pipeline) sealer() {
 		if flushed != nil && c.err == nil {
 			c.err = <-flushed
 		}
-		for i, r := range c.group {
-			r.res <- response{res: c.results[i], err: c.err}
-		}
+		p.sealed <- c
 	}
 }
 
@@ -372,9 +465,10 @@ func (p *Pipeline) storeAlerts(alerts []*alert.Alert) error {
 	return tx.Commit()
 }
 
-// commit writes a group of requests in one transaction and fills in what
-// it stored, for the sealer.
-func (p *Pipeline) commit(ctx context.Context, c *committed) {
+// commit writes a group of requests in one transaction, with the seal
+// positions of the sealed batches, and fills in what it stored, for the
+// sealer.
+func (p *Pipeline) commit(ctx context.Context, c *committed, sealed []*committed) {
 	n := 0
 	for _, r := range c.group {
 		n += len(r.recs)
@@ -386,6 +480,7 @@ func (p *Pipeline) commit(ctx context.Context, c *committed) {
 		}
 	}
 	if len(entries) == 0 {
+		c.err = p.recordSeals(ctx, sealed)
 		return
 	}
 	tx, err := p.cfg.Store.Begin(ctx)
@@ -394,6 +489,10 @@ func (p *Pipeline) commit(ctx context.Context, c *committed) {
 		return
 	}
 	defer tx.Rollback()
+	if err := setSeals(tx, sealed); err != nil {
+		c.err = err
+		return
+	}
 	inserted, err := tx.Insert(entries)
 	if err != nil {
 		c.err = err
@@ -427,24 +526,57 @@ func (p *Pipeline) commit(ctx context.Context, c *committed) {
 	}
 }
 
-// seal seals a committed batch's hashes and records their positions. A
-// failure breaks the pipeline: the batch stays stored but unsealed, and
-// the next start seals it (recover).
+// setSeals records in tx where the sealed batches went.
+func setSeals(tx store.Tx, sealed []*committed) error {
+	for _, s := range sealed {
+		if s.err == nil && len(s.positions) > 0 {
+			if err := tx.SetSeals(s.batch, s.positions); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recordSeals records where the sealed batches went, in a transaction of
+// its own. A failure breaks the pipeline: the batches are sealed but the
+// store does not know where, which the next start sets right (recover).
+func (p *Pipeline) recordSeals(ctx context.Context, sealed []*committed) error {
+	if !slices.ContainsFunc(sealed, func(s *committed) bool { return s.err == nil && len(s.positions) > 0 }) {
+		return nil
+	}
+	err := func() error {
+		tx, err := p.cfg.Store.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := setSeals(tx, sealed); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		return p.breaks(fmt.Errorf("recording seal positions failed; ingest stopped until restart: %w", err))
+	}
+	return nil
+}
+
+// seal seals a committed batch's hashes, keeping their positions for the
+// writer to record. A failure breaks the pipeline: the batch stays stored
+// but unsealed, and the next start seals it (recover).
 func (p *Pipeline) seal(ctx context.Context, c *committed) error {
 	if p.cfg.Sealer == nil || len(c.periods) == 0 {
 		return nil
 	}
-	positions := map[string][]byte{}
+	c.positions = map[string][]byte{}
 	for _, per := range c.periods {
 		pos, err := p.cfg.Sealer.Seal(ctx, per, c.hashes[per])
 		if err != nil {
 			p.cfg.Logger.Error("sealing failed: stored records stay unsealed until restart", "err", err)
 			return p.breaks(fmt.Errorf("sealing failed; ingest stopped until restart: %w", err))
 		}
-		positions[per] = pos
-	}
-	if err := p.cfg.Store.SetSeals(ctx, c.batch, positions); err != nil {
-		return p.breaks(fmt.Errorf("recording seal positions failed; ingest stopped until restart: %w", err))
+		c.positions[per] = pos
 	}
 	return nil
 }

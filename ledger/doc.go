@@ -129,7 +129,10 @@
 //
 // Untouched records still count in Report.Records. Retention deletes
 // records, never leaves: pass the tombstones to Deleted and the leaf still
-// verifies (Report.Retained).
+// verifies (Report.Retained). A crash after sealing but before the store
+// recorded where makes the pipeline seal the same hashes again on restart;
+// the first seals, which no record claims but whose hashes records match
+// later in the log, are counted in Report.Resealed, not named.
 //
 // # Proof bundles
 //

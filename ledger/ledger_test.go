@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,29 @@ func TestSealValidation(t *testing.T) {
 	}
 	if _, err := l.Seal(context.Background(), testPeriod, []record.Hash{{}}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Seal after Close err=%v, want ErrClosed", err)
+	}
+}
+
+// TestResealedRecordsVerify: a crash after sealing but before the store
+// recorded where seals the same hashes again on restart. The first seals
+// are then no record's, and verification says so without a finding; a
+// record deleted after both seals is still named.
+func TestResealedRecordsVerify(t *testing.T) {
+	e := newEnv(t)
+	l := openLedger(t, e.options())
+	recs := sealRecords(t, l, 0, 100, 100)
+	again := sealRecords(t, l, 60, 40, 40) // records 60-99 sealed a second time
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stored := append(recs[:60:60], again...) // the store knows the second positions
+	rep := verifyRecords(t, e.options(), stored, VerifyOptions{})
+	if !rep.OK() || rep.Records != 100 || rep.Resealed != 40 {
+		dumpFindings(t, rep)
+		t.Fatalf("records %d, resealed %d, findings %v: want 100, 40, none", rep.Records, rep.Resealed, kinds(rep))
+	}
+	rep = verifyRecords(t, e.options(), slices.Delete(slices.Clone(stored), 70, 71), VerifyOptions{})
+	if got := kinds(rep); len(got) != 2 || got[0] != "deleted:" || got[1] != "deleted:" {
+		t.Fatalf("a resealed record deleted from the store: findings %v, want both its seals deleted", got)
 	}
 }

@@ -73,9 +73,13 @@ type Report struct {
 	// Records matched their sealed hash; Pending of them lie in leaves no
 	// checkpoint covers yet; Retained slots hold tombstones of records
 	// deleted by retention.
-	Records  int64     `json:"records"`
-	Pending  int64     `json:"pending"`
-	Retained int64     `json:"retained"`
+	Records  int64 `json:"records"`
+	Pending  int64 `json:"pending"`
+	Retained int64 `json:"retained"`
+	// Resealed slots hold a second seal of a record proven at a later
+	// position: what sealing again after a crash leaves (the store had not
+	// recorded where the first seal went).
+	Resealed int64     `json:"resealed,omitempty"`
 	Findings []Finding `json:"findings"`
 }
 
@@ -148,7 +152,9 @@ type PeriodVerifier struct {
 	mism    []slotRef
 	missing []slotRef
 	orphans map[record.Hash]Position
-	err     error
+	// resealed marks orphaned slots whose hash a record matched later on.
+	resealed map[Position]bool
+	err      error
 }
 
 // NewVerifier starts verifying period with the default trust (see
@@ -173,7 +179,7 @@ func (l *Ledger) NewVerifierWith(ctx context.Context, period string, vo VerifyOp
 		rngOK:   true,
 		seen:    make([]bool, MaxHashesPerLeaf),
 		mismAt:  make([]int32, MaxHashesPerLeaf),
-		orphans: map[record.Hash]Position{},
+		orphans: map[record.Hash]Position{}, resealed: map[Position]bool{},
 	}
 	trusted, err := l.trustedKeys(ctx, vo, v)
 	if err != nil {
@@ -388,6 +394,9 @@ func (v *PeriodVerifier) check(id string, pos Position, h record.Hash, tombstone
 	v.seen[pos.Slot] = true
 	sealed := v.slot(int(pos.Slot))
 	if bytes.Equal(sealed, h[:]) {
+		if p, ok := v.orphans[h]; ok && p != pos && !tombstone {
+			v.resealed[p] = true
+		}
 		switch {
 		case tombstone:
 			v.rep.Retained++
@@ -594,6 +603,10 @@ func (v *PeriodVerifier) Finish() (*Report, error) {
 	}
 	for _, m := range v.missing {
 		if claimed[m.pos] {
+			continue
+		}
+		if v.resealed[m.pos] {
+			v.rep.Resealed++
 			continue
 		}
 		detail := "no stored record for the sealed hash %s (and no retention tombstone)"

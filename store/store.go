@@ -155,6 +155,9 @@ type Tx interface {
 	Insert(entries []*Entry) (inserted []bool, err error)
 	// PutAlerts inserts or replaces alerts by id.
 	PutAlerts(alerts []*alert.Alert) error
+	// SetSeals records, with this transaction, where an earlier batch's
+	// records were sealed (see Store.SetSeals).
+	SetSeals(batch int64, positions map[string][]byte) error
 	// Commit makes the transaction durable (it returns after fsync).
 	Commit() error
 	Rollback() error

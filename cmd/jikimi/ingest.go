@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -131,7 +132,21 @@ func ingestFile(ctx context.Context, a *app, name, format string, opts source.Op
 	}
 	submitErr := make(chan error, 1)
 	go func() {
+		// Two chunks with the pipeline at once: the writer commits one
+		// while the other is sealed.
 		var first error
+		var pending []func() (ingest.Result, error)
+		settle := func() {
+			res, err := pending[0]()
+			pending = pending[1:]
+			if err != nil {
+				first = cmp.Or(first, err)
+				return
+			}
+			sum.accepted.Add(int64(res.Accepted))
+			sum.duplicates.Add(int64(res.Duplicates))
+			prog.add(res.Accepted + res.Duplicates)
+		}
 		for c := range ordered {
 			<-c.prepared
 			if first != nil {
@@ -141,14 +156,18 @@ func ingestFile(ctx context.Context, a *app, name, format string, opts source.Op
 				fmt.Fprintln(e.stderr, msg)
 				sum.rejected.Add(1)
 			}
-			res, err := a.pipe.Submit(ctx, c.out)
+			prog.add(len(c.rejects))
+			wait, err := a.pipe.Enqueue(ctx, c.out)
 			if err != nil {
 				first = err
 				continue
 			}
-			sum.accepted.Add(int64(res.Accepted))
-			sum.duplicates.Add(int64(res.Duplicates))
-			prog.add(len(c.out) + len(c.rejects))
+			if pending = append(pending, wait); len(pending) == 3 {
+				settle()
+			}
+		}
+		for len(pending) > 0 {
+			settle()
 		}
 		submitErr <- first
 	}()

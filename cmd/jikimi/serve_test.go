@@ -175,7 +175,7 @@ func TestKill9LosesNoAcknowledgedRecord(t *testing.T) {
 		t.Fatal("nothing was acknowledged before the kill")
 	}
 
-	_, addr, token = startServer(t, data)
+	cmd, addr, token = startServer(t, data)
 	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/records?limit=0", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -201,6 +201,16 @@ func TestKill9LosesNoAcknowledgedRecord(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged, %d stored (the rest were in flight)", len(acked), len(stored))
+
+	// What the kill left stored but unsealed was sealed on restart: the
+	// ledger proves every stored record, and nothing else.
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	code, out, errs := jikimi(t, "", "verify", "--data", data, "--json")
+	var res verifyResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || !res.OK || res.Records != int64(len(stored)) {
+		t.Fatalf("verify after kill -9: exit %d, %d records of %d, %v: %+v\n%s", code, res.Records, len(stored), err, res.Findings, errs)
+	}
 }
 
 // TestAlertsForwardedToWebhook runs serve with --alert-webhook and checks

@@ -69,6 +69,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			if p.Retained > 0 {
 				fmt.Fprintf(w, ", %d deleted by retention", p.Retained)
 			}
+			if p.Resealed > 0 {
+				fmt.Fprintf(w, ", %d sealed a second time after a crash", p.Resealed)
+			}
 			fmt.Fprintln(w)
 		}
 		for _, f := range res.Findings {

@@ -546,14 +546,7 @@ func firstAfter(blocks []blockMeta, after func(*blockMeta) bool) int {
 // SetSeals records a batch's seal positions and that every batch up to it
 // is sealed (the pipeline seals batches in order).
 func (s *DB) SetSeals(ctx context.Context, batch int64, positions map[string][]byte) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		for period, pos := range positions {
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO seals (batch, period, positions) VALUES (?, ?, ?)`, batch, period, pos); err != nil {
-				return fmt.Errorf("record seal: %w", err)
-			}
-		}
-		return setMeta(ctx, tx, "sealed_batch", batch)
-	})
+	err := s.writeTx(ctx, func(tx *sql.Tx) error { return writeSeals(ctx, tx, batch, positions) })
 	if err != nil {
 		return err
 	}
@@ -561,6 +554,17 @@ func (s *DB) SetSeals(ctx context.Context, batch int64, positions map[string][]b
 	s.sealedBatch = max(s.sealedBatch, batch)
 	s.writeMu.Unlock()
 	return nil
+}
+
+// writeSeals records a batch's seal positions and moves the sealed_batch
+// mark up to it.
+func writeSeals(ctx context.Context, tx *sql.Tx, batch int64, positions map[string][]byte) error {
+	for period, pos := range positions {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO seals (batch, period, positions) VALUES (?, ?, ?)`, batch, period, pos); err != nil {
+			return fmt.Errorf("record seal: %w", err)
+		}
+	}
+	return setMeta(ctx, tx, "sealed_batch", batch)
 }
 
 // SealPositions returns the positions recorded for a batch and period.

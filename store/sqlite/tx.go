@@ -39,6 +39,7 @@ type tx struct {
 	ords        map[string]int      // next seal ordinal by period
 	blocks      []newBlock
 	stmts       map[string]*sql.Stmt
+	sealed      int64 // highest batch whose seals this transaction records
 }
 
 // newBlock is a block this transaction wrote, kept to update memory and
@@ -258,6 +259,19 @@ func (t *tx) writeBlock(b *pendingBlock) error {
 	return nil
 }
 
+// SetSeals records an earlier batch's seal positions with this
+// transaction.
+func (t *tx) SetSeals(batch int64, positions map[string][]byte) error {
+	if t.done {
+		return errClosedTx
+	}
+	if err := writeSeals(t.ctx, t.tx, batch, positions); err != nil {
+		return err
+	}
+	t.sealed = max(t.sealed, batch)
+	return nil
+}
+
 // exec runs a statement prepared once per transaction.
 func (t *tx) exec(query string, args ...any) error {
 	st, ok := t.stmts[query]
@@ -344,6 +358,7 @@ func (t *tx) commit() error {
 		s.nextBatch = t.batch
 		s.terms.wrote = true
 	}
+	s.sealedBatch = max(s.sealedBatch, t.sealed) // writeMu is held by the transaction
 	return nil
 }
 
