@@ -162,7 +162,7 @@ func ingestFile(ctx context.Context, a *app, name, format string, opts source.Op
 				first = err
 				continue
 			}
-			if pending = append(pending, wait); len(pending) == 3 {
+			if pending = append(pending, wait); len(pending) == 2 {
 				settle()
 			}
 		}
