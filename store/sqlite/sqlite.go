@@ -123,8 +123,12 @@ type DB struct {
 
 // Open opens (creating if needed) the store in dataDir.
 func Open(ctx context.Context, dataDir string) (*DB, error) {
+	// The page cache is per connection (four of them): 16 MiB each holds
+	// the dictionaries' and the term index's pages; blocks are read whole
+	// and rarely twice, which the operating system's cache serves as well.
+	// (64 MiB each held 90 MB more at the demo month's peak.)
 	dsn := "file:" + filepath.Join(dataDir, File) +
-		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)" +
+		"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)" +
 		// Larger, rarer checkpoints than the default 1,000 pages write the
 		// database file more sequentially; the size limit gives the disk back.
 		"&_pragma=wal_autocheckpoint(8192)&_pragma=journal_size_limit(67108864)"
