@@ -95,7 +95,7 @@ func BenchmarkIngest(b *testing.B) {
 // on a data directory of JIKIMI_BENCH_VERIFY_RECORDS records (default 10
 // million) ingested by `jikimi ingest`: consecutive months of the demo
 // organisation, ids prefixed by month. The directory is built once into
-// $TMPDIR/jikimi-bench-verify-N (about an hour here) and reused.
+// $TMPDIR/jikimi-bench-verify-N (2.5 – 6 minutes here) and reused.
 func BenchmarkVerify(b *testing.B) {
 	n := 10_000_000
 	if s := os.Getenv("JIKIMI_BENCH_VERIFY_RECORDS"); s != "" {
