@@ -92,7 +92,7 @@ func appendMask(dst []byte, t Type, v []byte) []byte {
 		// The birth date part and everything after the gender digit.
 		return maskChars(dst, v, 1, len(v), 7)
 	case BirthDate:
-		return maskDigits(dst, v) // 1988년 1월 1일 keeps its words
+		return maskDigits(dst, v, 0, len(v)) // 1988년 1월 1일 keeps its words
 	case Phone, PhoneBusiness:
 		return maskPhone(dst, v)
 	case Card, CardMasked:
@@ -114,13 +114,30 @@ func appendMask(dst []byte, t Type, v []byte) []byte {
 // separator and whose position among those characters, counting from 1,
 // is in [lo, hi] and is not keep.
 func maskChars(dst, v []byte, lo, hi, keep int) []byte {
+	// Values are mostly ASCII, one byte a character: copy v and overwrite
+	// what is hidden, until a byte says otherwise.
+	n := len(dst)
+	dst = append(dst, v...)
+	out, k := dst[n:], 0
+	for i, c := range out {
+		if c >= utf8.RuneSelf {
+			return maskCharsUTF8(dst[:n], v, lo, hi, keep)
+		}
+		if !isSep(c) {
+			if k++; k >= lo && k <= hi && k != keep {
+				out[i] = '*'
+			}
+		}
+	}
+	return dst
+}
+
+// maskCharsUTF8 is maskChars for values with multi-byte characters.
+func maskCharsUTF8(dst, v []byte, lo, hi, keep int) []byte {
 	out := starCopy{dst: dst, v: v}
 	k := 0
 	for i := 0; i < len(v); {
-		w, sep := 1, isSep(v[i])
-		if v[i] >= utf8.RuneSelf {
-			w, sep = charAt(v, i)
-		}
+		w, sep := charAt(v, i)
 		if !sep {
 			if k++; k >= lo && k <= hi && k != keep {
 				out.hide(i, w)
@@ -150,17 +167,42 @@ func (c *starCopy) hide(i, w int) {
 
 func (c *starCopy) done() []byte { return append(c.dst, c.v[c.from:]...) }
 
-// maskDigits copies v with every digit (ASCII or full-width) replaced by
-// '*'.
-func maskDigits(dst, v []byte) []byte {
+// maskDigits copies v with the digits (ASCII, full-width or '*') numbered
+// from to to-1, counting from 0, replaced by '*'.
+func maskDigits(dst, v []byte, from, to int) []byte {
+	// As in maskChars: ASCII in place, until a byte says otherwise.
+	n := len(dst)
+	dst = append(dst, v...)
+	out, k := dst[n:], 0
+	for i, c := range out {
+		if c >= utf8.RuneSelf {
+			return maskDigitsUTF8(dst[:n], v, from, to)
+		}
+		if c-'0' < 10 || c == '*' {
+			if k >= from && k < to {
+				out[i] = '*'
+			}
+			k++
+		}
+	}
+	return dst
+}
+
+// maskDigitsUTF8 is maskDigits for values with multi-byte characters.
+func maskDigitsUTF8(dst, v []byte, from, to int) []byte {
 	out := starCopy{dst: dst, v: v}
+	k := 0
 	for i := 0; i < len(v); {
-		if _, w := digitAt(v, i); w > 0 {
-			out.hide(i, w)
-			i += w
+		_, w := digitAt(v, i)
+		if w == 0 {
+			i += charLen(v, i)
 			continue
 		}
-		i += charLen(v, i)
+		if k >= from && k < to {
+			out.hide(i, w)
+		}
+		k++
+		i += w
 	}
 	return out.done()
 }
@@ -200,52 +242,52 @@ func charLen(v []byte, i int) int {
 }
 
 // maskPhone hides the middle group (국번): the digits between the area or
-// carrier prefix and the last four.
+// carrier prefix and the last four. Digits past the 24th are left alone.
 func maskPhone(dst, v []byte) []byte {
-	// The digits (ASCII, full-width or '*') and where they are.
-	var (
-		d     [24]byte
-		at, w [24]int
-	)
+	// The first five digits (ASCII, full-width or '*') tell the prefix.
+	var d [5]byte
 	n := 0
-	for i := 0; i < len(v) && n < len(d); {
-		c, cw := v[i], 1
-		if c-'0' >= 10 && c != '*' {
-			if c, cw = fullWidthDigitAt(v, i); cw == 0 {
+	for i := 0; i < len(v) && n < 24; {
+		c, w := v[i], 1
+		switch {
+		case c-'0' < 10 || c == '*':
+		case c < utf8.RuneSelf:
+			i++
+			continue
+		default:
+			if c, w = fullWidthDigitAt(v, i); w == 0 {
 				i += charLen(v, i)
 				continue
 			}
 		}
-		d[n], at[n], w[n] = c, i, cw
+		if n < len(d) {
+			d[n] = c
+		}
 		n++
-		i += cw
+		i += w
 	}
 	skip := 0 // leading digits not part of the national number
 	if len(v) > 0 && v[0] == '+' && n >= 2 && d[0] == '8' && d[1] == '2' {
 		skip = 2
 	}
 	prefix := 3
-	nat := d[skip:n]
+	nat, nn := d[skip:], n-skip // the national number's first digits, and its length
 	switch {
-	case skip == 2 && len(nat) > 0 && nat[0] != '0':
+	case skip == 2 && nn > 0 && nat[0] != '0':
 		prefix = 2 // +82 10-…: the 0 is not written
-		if len(nat) > 0 && nat[0] == '2' {
+		if nat[0] == '2' {
 			prefix = 1
-		} else if len(nat) > 1 && nat[0] == '5' && nat[1] == '0' {
+		} else if nn > 1 && nat[0] == '5' && nat[1] == '0' {
 			prefix = 3
 		}
-	case len(nat) > 1 && nat[0] == '0' && nat[1] == '2':
+	case nn > 1 && nat[0] == '0' && nat[1] == '2':
 		prefix = 2
-	case len(nat) > 2 && nat[0] == '0' && nat[1] == '5' && nat[2] == '0':
+	case nn > 2 && nat[0] == '0' && nat[1] == '5' && nat[2] == '0':
 		prefix = 4
-	case len(nat) == 8 && nat[0] != '0':
+	case nn == 8 && nat[0] != '0':
 		prefix = 4 // 1588-1234 has no middle group
 	}
-	out := starCopy{dst: dst, v: v}
-	for k := skip + prefix; k < n-4; k++ {
-		out.hide(at[k], w[k])
-	}
-	return out.done()
+	return maskDigits(dst, v, skip+prefix, n-4)
 }
 
 // maskEmail hides the local part but its first two characters.
