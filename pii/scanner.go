@@ -352,6 +352,9 @@ func (s *Scanner) maybeAddressNumber(i, j int) bool {
 		r, ok := syllableBefore(b, i-1)
 		return ok && isRoadEnd(r)
 	}
+	if i == 0 || b[i-1] < 0x80 {
+		return false // the common case: no syllable before i
+	}
 	if _, ok := syllableBefore(b, i); ok {
 		_, ok = syllableAt(b, j)
 		return ok

@@ -1,5 +1,7 @@
 package pii
 
+import "encoding/binary"
+
 // The scanner looks closer only at trigger bytes: ASCII digits, '@', ':'
 // (after a name key), 0xEF (the lead byte of full-width digits) and the
 // last bytes of the Hangul
@@ -45,17 +47,37 @@ const (
 // zero if no such word is left.
 func nextTriggers(b []byte, i int, prev uint64) (int, uint64, uint64) {
 	t := &triggerClass
-	p := b[i:]
-	for ; len(p) >= 8; p = p[8:] {
-		w := (*[8]byte)(p)
+	for ; i <= len(b)-8; i += 8 {
+		w := (*[8]byte)(b[i:])
+		if x := binary.LittleEndian.Uint64(w[:]); x&highs == 0 {
+			// ASCII, common in logs and exports, needs no table: no
+			// syllable ends in this word or, since its last byte is no
+			// second byte, at the start of the next.
+			if m := asciiTriggers(x); m != 0 {
+				return i, m, 0
+			}
+			prev = 0
+			continue
+		}
 		c := uint64(t[w[0]]) | uint64(t[w[1]])<<8 | uint64(t[w[2]])<<16 | uint64(t[w[3]])<<24 |
 			uint64(t[w[4]])<<32 | uint64(t[w[5]])<<40 | uint64(t[w[6]])<<48 | uint64(t[w[7]])<<56
 		if m := triggers(c, prev); m != 0 {
-			return len(b) - len(p), m, c
+			return i, m, c
 		}
 		prev = c
 	}
-	return len(b) - len(p), 0, prev
+	return i, 0, prev
+}
+
+// asciiTriggers sets the high bit of each byte of the ASCII word x that
+// is a digit, ':' or '@'.
+func asciiTriggers(x uint64) uint64 {
+	// Digits and ':' are 0x30–0x3A: 0xBA - x has the high bit set for
+	// x <= 0x3A, x + 0x50 for x >= 0x30, and no byte borrows or carries.
+	r := (ones*(0x80+0x3A) - x) & (x + ones*(0x80-0x30))
+	// x ^ '@' is zero only at '@'; adding 0x7F sets the high bit elsewhere.
+	at := ^((x ^ ones*'@') + low7)
+	return (r | at) & highs
 }
 
 // triggers returns a non-zero byte for each trigger in the word whose
