@@ -63,19 +63,7 @@ func (pr *Preparer) Prepare(rec *record.Record) (*Prepared, error) {
 	pr.buf = rec.AppendCanonical(pr.buf[:0])
 	canon := make([]byte, len(pr.buf))
 	copy(canon, pr.buf)
-	var bytes int64 = -1
-	if rec.Result.Bytes != nil {
-		bytes = *rec.Result.Bytes
-	}
-	return &Prepared{
-		Record: rec,
-		Hash:   record.HashOf(canon),
-		Entry: store.Entry{
-			ID: rec.ID, Time: rec.Time, System: rec.System, Actor: rec.Actor.ID,
-			Action: string(rec.Action), IP: rec.Origin.IP, Rows: rec.Rows(), Bytes: bytes,
-			KeyID: rec.Auth.KeyID, Device: rec.Origin.Device, Session: rec.Auth.Session,
-			SubjectCount: rec.SubjectTotal(), Subjects: refs, Canonical: canon,
-			Period: pr.cfg.Period(rec.Time),
-		},
-	}, nil
+	e := store.EntryOf(rec)
+	e.Subjects, e.Canonical, e.Period = refs, canon, pr.cfg.Period(rec.Time)
+	return &Prepared{Record: rec, Hash: record.HashOf(canon), Entry: e}, nil
 }

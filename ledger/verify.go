@@ -50,7 +50,10 @@ type Finding struct {
 
 func (f Finding) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: period %s", f.Kind, f.Period)
+	b.WriteString(f.Kind)
+	if f.Period != "" {
+		fmt.Fprintf(&b, ": period %s", f.Period)
+	}
 	if f.RecordID != "" {
 		fmt.Fprintf(&b, " record %s", f.RecordID)
 	}

@@ -43,6 +43,24 @@ type Entry struct {
 	Period       string // the seal period the record's hash goes into
 }
 
+// EntryOf returns the entry of r with its indexed fields filled as the
+// store indexes them. Subjects, Canonical and Period are left to the
+// caller: the pipeline fills them when it prepares r, and verification
+// compares what a store indexed with what EntryOf takes from the sealed
+// canonical bytes.
+func EntryOf(r *record.Record) Entry {
+	var bytes int64 = -1
+	if r.Result.Bytes != nil {
+		bytes = *r.Result.Bytes
+	}
+	return Entry{
+		ID: r.ID, Time: r.Time, System: r.System, Actor: r.Actor.ID,
+		Action: string(r.Action), IP: r.Origin.IP, Rows: r.Rows(), Bytes: bytes,
+		KeyID: r.Auth.KeyID, Device: r.Origin.Device, Session: r.Auth.Session,
+		SubjectCount: r.SubjectTotal(),
+	}
+}
+
 // SubjectRef is one data subject of a record: its pseudonym and the sealed
 // identifier that re-identification opens.
 type SubjectRef struct {
@@ -72,6 +90,21 @@ type Stored struct {
 // ErrUnreadable is wrapped by the errors Scan yields for stored records it
 // cannot read back (damaged or altered storage). Scan goes on after them.
 var ErrUnreadable = errors.New("stored records unreadable")
+
+// ErrMisindexed is wrapped by the errors Scan yields, with ScanOptions.Index,
+// where what the store indexed for searching disagrees with the sealed
+// canonical bytes: a record's indexed fields, a block's time range or the
+// term index. Such a record is intact and sealed, but searches may miss
+// it or count it wrongly.
+var ErrMisindexed = errors.New("search index disagrees with the sealed records")
+
+// ScanOptions say what Scan checks besides reading every record back.
+type ScanOptions struct {
+	// Index re-derives every record's indexed fields from its canonical
+	// bytes and compares them, and the term index, with what the store
+	// holds.
+	Index bool
+}
 
 // SealRef says where the record's hash was sealed: the ordinal of the hash
 // among those sealed for Period in ingest batch Batch.
@@ -132,8 +165,11 @@ type Store interface {
 	// stored bytes as they are read, which are not kept. An error wrapping
 	// ErrUnreadable comes with the Stored of the record it concerns, ID and
 	// Seal filled when they could still be read; Scan then goes on. Any
-	// other error ends it.
-	Scan(ctx context.Context) iter.Seq2[Stored, error]
+	// other error ends it. With o.Index, disagreements of the search index
+	// come as errors wrapping ErrMisindexed: with the record they concern,
+	// filled as above, or, for the term index, after every record, with a
+	// zero Stored.
+	Scan(ctx context.Context, o ScanOptions) iter.Seq2[Stored, error]
 	Close() error
 }
 

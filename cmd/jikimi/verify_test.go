@@ -174,6 +174,34 @@ func TestVerifyCleanThenNamesEachTamper(t *testing.T) {
 	}
 }
 
+// TestVerifyIndexNamesRecordsHiddenFromSearch edits what searches read
+// (a record's indexed actor), not what is sealed: the seals still hold,
+// and only --index tells.
+func TestVerifyIndexNamesRecordsHiddenFromSearch(t *testing.T) {
+	data, anchors := sealedDataDir(t, 100)
+	tamperBlock(t, data, "v0042", func(recs []block.Record, i int) []block.Record {
+		recs[i].Actor = recs[i].Action // the dictionary number of "view"
+		return recs
+	})
+	if _, out, _ := jikimi(t, "", "records", "--data", data, "--actor", "kim", "--json"); strings.Count(out, "\n") != 99 || strings.Contains(out, "v0042") {
+		t.Fatalf("records --actor kim after the edit: %d records, want 99 without v0042", strings.Count(out, "\n"))
+	}
+	if code, res := verifyFindings(t, data, anchors); code != 0 || !res.OK {
+		t.Fatalf("the seals alone: exit %d, %+v", code, res)
+	}
+	code, out, _ := jikimi(t, "", "verify", "--data", data, "--anchor-dir", anchors, "--index", "--json")
+	var res verifyResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if code != 1 || !findingFor(res, kindMisindexed, "v0042") || res.Records != 100 {
+		t.Fatalf("verify --index: exit %d, %+v", code, res)
+	}
+	if f := res.Findings[0]; !strings.Contains(f.Detail, `actor indexed as "view", sealed as "kim"`) {
+		t.Fatalf("finding: %s", f)
+	}
+}
+
 func TestVerifyDetectsRollbackAndTruncation(t *testing.T) {
 	data, anchors := sealedDataDir(t, 50)
 	old := t.TempDir()

@@ -16,7 +16,7 @@ func scanAll(t *testing.T, db *DB) ([]store.Stored, []error) {
 	t.Helper()
 	var recs []store.Stored
 	var errs []error
-	for r, err := range db.Scan(context.Background()) {
+	for r, err := range db.Scan(context.Background(), store.ScanOptions{}) {
 		if err != nil && !errors.Is(err, store.ErrUnreadable) {
 			t.Fatal(err)
 		}

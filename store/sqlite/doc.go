@@ -46,7 +46,10 @@
 // Scan reads every block in seal order on every core, re-hashing each
 // record's canonical bytes as it goes; a block or frame that fails to
 // decode is reported (store.ErrUnreadable) with whatever of its records'
-// ids and positions can still be read, and the scan goes on. Retention
+// ids and positions can still be read, and the scan goes on. With
+// store.ScanOptions.Index it also derives every record's indexed fields,
+// its block's place and its term postings from the canonical bytes and
+// reports what the store holds otherwise (indexcheck.go). Retention
 // rewrites a block with tombstones in place of the deleted records: id,
 // position and sealed hash stay, so the ledger still verifies.
 //

@@ -519,7 +519,7 @@ func (s *DB) Unsealed(ctx context.Context) ([]store.UnsealedBatch, error) {
 	blocks := s.snapshot()
 	first := firstAfter(blocks, func(m *blockMeta) bool { return m.batch > from })
 	var out []store.UnsealedBatch
-	for r, err := range s.scan(ctx, blocks, uint32(first)+1) {
+	for r, err := range s.scan(ctx, blocks, uint32(first)+1, nil) {
 		if err != nil {
 			return nil, err
 		}

@@ -14,8 +14,24 @@ import (
 // Scan yields every stored record and tombstone in seal order: blocks in
 // number order (a batch's blocks are consecutive, a period's in ordinal
 // order within it) and records in order within each block.
-func (s *DB) Scan(ctx context.Context) iter.Seq2[store.Stored, error] {
-	return s.scan(ctx, s.snapshot(), 1)
+func (s *DB) Scan(ctx context.Context, o store.ScanOptions) iter.Seq2[store.Stored, error] {
+	blocks := s.snapshot()
+	if !o.Index {
+		return s.scan(ctx, blocks, 1, nil)
+	}
+	return func(yield func(store.Stored, error) bool) {
+		ic, err := s.newIndexCheck(ctx, blocks)
+		if err != nil {
+			yield(store.Stored{}, err)
+			return
+		}
+		for r, err := range s.scan(ctx, blocks, 1, ic) {
+			if !yield(r, err) {
+				return
+			}
+		}
+		ic.finish(ctx, yield)
+	}
 }
 
 // scanned is one block's records as a scan worker read them. errs[i], when
@@ -30,9 +46,10 @@ type scanned struct {
 var scannedPool = sync.Pool{New: func() any { return new(scanned) }}
 
 // scan yields the records of blocks from number first on. Blocks are read,
-// decompressed and hashed by one worker per core, and yielded in order:
-// verification is bound by this, not by the ledger.
-func (s *DB) scan(ctx context.Context, blocks []blockMeta, first uint32) iter.Seq2[store.Stored, error] {
+// decompressed, hashed and, with ic, checked against the index by one
+// worker per core, and yielded in order: verification is bound by this,
+// not by the ledger.
+func (s *DB) scan(ctx context.Context, blocks []blockMeta, first uint32, ic *indexCheck) iter.Seq2[store.Stored, error] {
 	return func(yield func(store.Stored, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -67,7 +84,7 @@ func (s *DB) scan(ctx context.Context, blocks []blockMeta, first uint32) iter.Se
 				var l loaded
 				for j := range jobs {
 					sc := scannedPool.Get().(*scanned)
-					s.scanBlock(ctx, br, &l, j.num, &blocks[j.num-1], sc)
+					s.scanBlock(ctx, br, &l, j.num, &blocks[j.num-1], sc, ic)
 					j.out <- sc
 				}
 			}()
@@ -97,7 +114,7 @@ func (s *DB) scan(ctx context.Context, blocks []blockMeta, first uint32) iter.Se
 // scanBlock reads one block for scan into sc. A block that cannot be read
 // at all yields one unreadable entry carrying its first seal position;
 // records whose bytes cannot be read yield theirs with id and position.
-func (s *DB) scanBlock(ctx context.Context, br *blockReader, l *loaded, num uint32, m *blockMeta, sc *scanned) {
+func (s *DB) scanBlock(ctx context.Context, br *blockReader, l *loaded, num uint32, m *blockMeta, sc *scanned, ic *indexCheck) {
 	sc.recs, sc.errs, sc.fatal = sc.recs[:0], sc.errs[:0], nil
 	if m.n == 0 {
 		err := fmt.Errorf("%w: block %d is missing from the blocks table", store.ErrUnreadable, num)
@@ -122,6 +139,9 @@ func (s *DB) scanBlock(ctx context.Context, br *blockReader, l *loaded, num uint
 				r.Hash = record.HashOf(canon)
 			}
 			sc.recs, sc.errs = append(sc.recs, r), append(sc.errs, rerr)
+		}
+		if ic != nil {
+			ic.checkBlock(l, num, m, sc)
 		}
 		return nil
 	})
