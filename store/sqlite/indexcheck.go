@@ -191,10 +191,7 @@ func (ic *indexCheck) derive(canon []byte, bm *roaring.Bitmap) (derived, error) 
 	}
 	d := derived{entry: store.EntryOf(&r)}
 	e := &d.entry
-	d.rec = block.Record{
-		ID: e.ID, Time: e.Time.UnixNano(), IP: e.IP, KeyID: e.KeyID, Device: e.Device, Session: e.Session,
-		Rows: e.Rows, Bytes: e.Bytes, SubjectCount: e.SubjectCount,
-	}
+	d.rec = blockRecordOf(e)
 	s := ic.s
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -151,10 +151,7 @@ func (t *tx) toBlockRecords(entries []*store.Entry, fresh []bool) ([]periodRun, 
 			continue
 		}
 		e := entries[i]
-		r := block.Record{
-			ID: e.ID, Time: e.Time.UnixNano(), IP: e.IP, KeyID: e.KeyID, Device: e.Device, Session: e.Session,
-			Rows: e.Rows, Bytes: e.Bytes, SubjectCount: e.SubjectCount, Canonical: e.Canonical,
-		}
+		r := blockRecordOf(e)
 		r.System, r.Actor, r.Action = t.name(kindSystem, e.System), t.name(kindActor, e.Actor), t.name(kindAction, e.Action)
 		if len(e.Subjects) > 0 {
 			var err error
@@ -189,6 +186,15 @@ func (t *tx) toBlockRecords(entries []*store.Entry, fresh []bool) ([]periodRun, 
 		out[periodOf[i]].records = append(out[periodOf[i]].records, r)
 	}
 	return out, nil
+}
+
+// blockRecordOf is the block record of e but for its dictionary numbers
+// and subject set, which depend on the store's dictionaries.
+func blockRecordOf(e *store.Entry) block.Record {
+	return block.Record{
+		ID: e.ID, Time: e.Time.UnixNano(), IP: e.IP, KeyID: e.KeyID, Device: e.Device, Session: e.Session,
+		Rows: e.Rows, Bytes: e.Bytes, SubjectCount: e.SubjectCount, Canonical: e.Canonical,
+	}
 }
 
 // periodRun is one period's records of a write, in seal order.
