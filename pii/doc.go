@@ -8,8 +8,9 @@
 //
 // # Detection
 //
-// A Scanner makes one pass over the input. It classifies bytes by table,
-// eight at a time, looking for trigger bytes — ASCII digits, '@', ':', the
+// A Scanner makes one pass over the input. It classifies bytes eight at a
+// time, words of ASCII by arithmetic and others by table, looking for
+// trigger bytes — ASCII digits, '@', ':', the
 // lead byte of full-width digits (0xEF) and the last bytes of the Hangul
 // syllables 명, 름, 님, 씨 and 함 — and looks closer only there, so Korean
 // prose with few digits is skipped quickly and no regular expressions are
