@@ -2,6 +2,7 @@ package pii
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -93,15 +94,28 @@ func TestMaskStreamBoundaries(t *testing.T) {
 			}
 		}
 	}
-	// Values that straddle the chunk cut inside a very long line.
+	// Values that straddle the chunk cut inside a very long line (the
+	// first chunk is cut streamChunk bytes in), and a value that straddles
+	// the cut of a chunk after a label just before it.
 	for shift := 0; shift < 20; shift++ {
-		in := strings.Repeat("a", streamChunk-streamOverlap-7+shift) + " 010-1234-5678 " + strings.Repeat("b", streamChunk)
+		in := strings.Repeat("a", streamChunk-7+shift) + " 010-1234-5678 " + strings.Repeat("b", 3*streamChunk)
 		var out bytes.Buffer
 		if err := MaskStream(&out, strings.NewReader(in), all); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Contains(out.Bytes(), []byte("010-****-5678")) || bytes.Contains(out.Bytes(), []byte("1234")) {
 			t.Fatalf("shift %d: phone across the cut not masked", shift)
+		}
+		if want := MaskText([]byte(in)); !bytes.Equal(out.Bytes(), want) {
+			t.Fatalf("shift %d: MaskStream differs from MaskText", shift)
+		}
+		in = strings.Repeat("a", streamChunk-30+shift) + " 주민번호 971013-9019902 " + strings.Repeat("b", streamChunk)
+		out.Reset()
+		if err := MaskStream(&out, strings.NewReader(in), all); err != nil {
+			t.Fatal(err)
+		}
+		if want := MaskText([]byte(in)); !bytes.Equal(out.Bytes(), want) || bytes.Contains(out.Bytes(), []byte("9019902")) {
+			t.Fatalf("shift %d: labelled number across the cut: not masked as MaskText masks it", shift)
 		}
 	}
 }
@@ -115,5 +129,26 @@ func TestMaskStreamTypes(t *testing.T) {
 	}
 	if got, want := out.String(), "010-****-5678 hong@example.com\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// errWriter fails every write.
+type errWriter struct{}
+
+func (errWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestMaskStreamErrors(t *testing.T) {
+	all := func(Finding) bool { return true }
+	in := strings.Repeat("고객 010-1234-5678\n", 100000) // several chunks
+	broken := io.MultiReader(strings.NewReader(in), iotest.ErrReader(errors.New("read failed")))
+	var out bytes.Buffer
+	if err := MaskStream(&out, broken, all); err == nil || err.Error() != "read failed" {
+		t.Fatalf("read error: %v", err)
+	}
+	if !bytes.HasPrefix(MaskText([]byte(in)), out.Bytes()) {
+		t.Fatal("the output before a read error is not the masked input's start")
+	}
+	if err := MaskStream(errWriter{}, strings.NewReader(in), all); err == nil || err.Error() != "disk full" {
+		t.Fatalf("write error: %v", err)
 	}
 }
