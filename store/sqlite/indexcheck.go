@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"maps"
 	"math/bits"
 	"slices"
 	"strings"
@@ -39,8 +42,16 @@ import (
 //
 // Blocks with tombstones are the exception: retention leaves the deleted
 // records' postings in place (searches skip tombstones), so there the
-// index may hold more than the live records need, and those few blocks
-// are compared as sets. Blocks without live records have nothing to hide.
+// index may hold more than the live records need. Their record-id pairs
+// are still exact (a tombstone keeps its id, and a tail rebuilt from the
+// block indexes it) and go into the fingerprint; their other terms are
+// compared as sets, keeping 16 bytes a distinct term of such a block
+// (per-system retention and legal holds leave many such blocks). Blocks
+// without live records have nothing to hide.
+//
+// The term index is read as it was at one moment (eachPair), while ingest,
+// flushes and merges go on: the review report runs this in the serving
+// process.
 
 // fieldPrime is the Mersenne prime 2^61−1.
 const fieldPrime = 1<<61 - 1
@@ -94,16 +105,18 @@ type indexCheck struct {
 	fp     fingerprints
 	// expect[k] is the fingerprint of block k+1's pairs derived from its
 	// canonical bytes (written by the scan worker of the block), have[k]
-	// that of the term index's pairs (written by readIndex).
+	// that of the term index's pairs (written by the goroutine reading
+	// it); in blocks with tombstones, of their record-id pairs only.
 	expect, have []uint64
 	checked      []bool // block k+1's expect is known (all its records read)
 
 	mu sync.Mutex
-	// partial holds the derived pairs of blocks with tombstones and live
-	// records, held holds their pairs in the term index.
-	partial map[uint32]blockPairs
-	held    map[uint32][]pair
-	stray   []pair // pairs pointing to no block
+	// partial holds, for blocks with tombstones and live records, the keys
+	// other than record ids that their live records need, ascending; held
+	// those keys the term index has for them.
+	partial map[uint32][]uint64
+	held    map[uint32][]uint64
+	stray   map[uint32]int // postings by block for blocks that do not exist
 
 	indexDone chan struct{}
 	indexErr  error
@@ -121,7 +134,7 @@ func (s *DB) newIndexCheck(ctx context.Context, blocks []blockMeta) (*indexCheck
 	ic := &indexCheck{
 		s: s, blocks: blocks, fp: newFingerprints(),
 		expect: make([]uint64, len(blocks)), have: make([]uint64, len(blocks)), checked: make([]bool, len(blocks)),
-		partial: map[uint32]blockPairs{}, held: map[uint32][]pair{},
+		partial: map[uint32][]uint64{}, held: map[uint32][]uint64{}, stray: map[uint32]int{},
 		indexDone: make(chan struct{}),
 	}
 	for k := range ic.have {
@@ -131,14 +144,14 @@ func (s *DB) newIndexCheck(ctx context.Context, blocks []blockMeta) (*indexCheck
 		defer close(ic.indexDone)
 		ic.indexErr = ic.eachPair(ctx, func(p pair) {
 			if p.block == 0 || int(p.block) > len(blocks) {
-				ic.stray = append(ic.stray, p)
+				ic.stray[p.block]++
 				return
 			}
 			if m := &blocks[p.block-1]; m.live == 0 {
 				return // nothing live to hide (checkBlock checks live)
-			} else if m.live < m.n {
+			} else if m.live < m.n && p.key>>56 != termID {
 				ic.mu.Lock()
-				ic.held[p.block] = append(ic.held[p.block], p)
+				ic.held[p.block] = append(ic.held[p.block], p.key)
 				ic.mu.Unlock()
 				return
 			}
@@ -148,26 +161,70 @@ func (s *DB) newIndexCheck(ctx context.Context, blocks []blockMeta) (*indexCheck
 	return ic, nil
 }
 
-// eachPair calls fn with every pair of the term index: the tail's, then
-// every run's.
+// eachPair calls fn with every pair the term index held at one moment,
+// but those of blocks committed since the scan's snapshot: the tail's,
+// then every run's.
+//
+// The tail and the list of runs are taken together under mu (a flush
+// moves pairs from one to the other in one critical section) and copied:
+// a flush empties the tail and the next commit overwrites it in place.
+// The runs' chunks are then read in one read transaction, begun while
+// chunksMu is held: no merge can have deleted them before its snapshot,
+// and merges that delete them later do not change what it reads. So the
+// read holds chunksMu only for a moment; a merge waiting for it holds
+// writeMu, and every writer and every search by term would wait for the
+// whole read. The transaction keeps the write-ahead log from being
+// checkpointed past it meanwhile.
 func (ic *indexCheck) eachPair(ctx context.Context, fn func(pair)) error {
-	t := &ic.s.terms
-	t.chunksMu.RLock() // no merge deletes a run while it is read
-	defer t.chunksMu.RUnlock()
-	ic.s.mu.RLock()
-	runs := t.runs
-	keys, nums, counts := t.tailKeys, t.tailBlocks, t.tailCounts
-	ic.s.mu.RUnlock()
-	for i, k := range keys {
-		fn(pair{k, nums[i], counts[i]})
+	s, t := ic.s, &ic.s.terms
+	// The connection first: no waiting for one with chunksMu held.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
 	}
-	for _, r := range runs {
-		it := ic.s.iterRun(ctx, r)
-		for ; !it.done(); it.next() {
-			fn(it.cur())
+	defer tx.Rollback()
+	t.chunksMu.RLock()
+	s.mu.RLock()
+	runs := slices.Clone(t.runs) // a merge edits the slice in place
+	tail := make([]pair, len(t.tailKeys))
+	for i, k := range t.tailKeys {
+		tail[i] = pair{k, t.tailBlocks[i], t.tailCounts[i]}
+	}
+	committed := uint32(len(s.blocks))
+	s.mu.RUnlock()
+	var n int
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM term_runs`).Scan(&n) // the snapshot begins
+	t.chunksMu.RUnlock()
+	if err != nil {
+		return err
+	}
+	scanned := uint32(len(ic.blocks))
+	each := func(p pair) {
+		if p.block <= scanned || p.block > committed {
+			fn(p)
 		}
-		if it.err != nil {
-			return it.err
+	}
+	for _, p := range tail {
+		each(p)
+	}
+	st, err := tx.PrepareContext(ctx, `SELECT data FROM term_chunks WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var buf []pair
+	for _, r := range runs {
+		for c := range r.fences {
+			var data []byte
+			if err := st.QueryRowContext(ctx, chunkID(r.id, c)).Scan(&data); err != nil {
+				return fmt.Errorf("term index: run %d chunk %d: %w", r.id, c, err)
+			}
+			if buf, err = decodeChunk(buf[:0], data); err != nil {
+				return fmt.Errorf("term index: run %d chunk %d: %w", r.id, c, err)
+			}
+			for _, p := range buf {
+				each(p)
+			}
 		}
 	}
 	return nil
@@ -287,9 +344,23 @@ func (ic *indexCheck) differences(l *loaded, i int, d *derived) (string, error) 
 // what its canonical bytes say, setting sc.errs of the records that
 // disagree, and derives its term fingerprint.
 func (ic *indexCheck) checkBlock(l *loaded, num uint32, m *blockMeta, sc *scanned) {
+	// A record's findings are joined into one error; an unreadable record
+	// keeps its own (verification treats a misindexed record as intact).
 	misindexed := func(i int, format string, args ...any) {
-		if sc.errs[i] == nil {
-			sc.errs[i] = fmt.Errorf("%w: record %s in block %d: %s", store.ErrMisindexed, sc.recs[i].ID, num, fmt.Sprintf(format, args...))
+		msg := fmt.Sprintf(format, args...)
+		switch err := sc.errs[i]; {
+		case err == nil:
+			sc.errs[i] = fmt.Errorf("%w: record %s in block %d: %s", store.ErrMisindexed, sc.recs[i].ID, num, msg)
+		case errors.Is(err, store.ErrMisindexed):
+			sc.errs[i] = fmt.Errorf("%w; %s", err, msg)
+		}
+	}
+	// A finding about the whole block goes with its first record that is
+	// not unreadable.
+	blockMisindexed := func(format string, args ...any) {
+		i := slices.IndexFunc(sc.errs, func(err error) bool { return err == nil || errors.Is(err, store.ErrMisindexed) })
+		if i >= 0 {
+			misindexed(i, format, args...)
 		}
 	}
 	truths, complete, live := ic.truths(l, num, sc.errs, func(i int, d *derived, err error) {
@@ -307,23 +378,33 @@ func (ic *indexCheck) checkBlock(l *loaded, num uint32, m *blockMeta, sc *scanne
 		}
 	})
 	if live != int(m.live) || l.head.N != int(m.n) {
-		misindexed(0, "the blocks table says %d records, %d live; the block holds %d, %d live", m.n, m.live, l.head.N, live)
+		blockMisindexed("the blocks table says %d records, %d live; the block holds %d, %d live", m.n, m.live, l.head.N, live)
 	}
 	if !complete || live == 0 {
 		return // unreadable records are reported as such; nothing live is nothing hidden
 	}
 	bp, err := blockTerms(truths)
 	if err != nil {
-		misindexed(0, "%v", err)
+		blockMisindexed("%v", err)
 		return
 	}
 	if m.live < m.n {
+		// The record ids' pairs (the first of bp.keys, one a record) are
+		// exact; the other terms need only be there.
+		ids := len(truths)
+		idOnly := blockPairs{keys: bp.keys[:ids], counts: bp.counts[:ids]}
+		ic.expect[num-1] = ic.fp.addBlock(1, &idOnly)
+		keys := make([]uint64, 0, len(bp.subjects)+len(bp.keys)-ids)
+		for _, n := range bp.subjects { // kind termSubject sorts before the rest
+			keys = append(keys, termKey(termSubject, uint64(n)))
+		}
+		keys = append(keys, bp.keys[ids:]...)
 		ic.mu.Lock()
-		ic.partial[num] = bp
+		ic.partial[num] = keys
 		ic.mu.Unlock()
-		return
+	} else {
+		ic.expect[num-1] = ic.fp.addBlock(1, &bp)
 	}
-	ic.expect[num-1] = ic.fp.addBlock(1, &bp)
 	ic.checked[num-1] = true
 }
 
@@ -358,23 +439,31 @@ func (ic *indexCheck) truths(l *loaded, num uint32, errs []error, each func(i in
 // once every block has been checked, and yields what disagrees.
 func (ic *indexCheck) finish(ctx context.Context, yield func(store.Stored, error) bool) bool {
 	<-ic.indexDone
+	if err := ctx.Err(); err != nil {
+		// The scan stopped early: some blocks were not checked, and their
+		// workers may still be writing.
+		return yield(store.Stored{}, err)
+	}
 	var findings []error
 	report := func(num uint32, format string, args ...any) {
 		findings = append(findings, fmt.Errorf("%w: term index, block %d: %s", store.ErrMisindexed, num, fmt.Sprintf(format, args...)))
 	}
 	if ic.indexErr != nil {
-		if ctx.Err() != nil {
-			return yield(store.Stored{}, ctx.Err())
-		}
 		findings = append(findings, fmt.Errorf("%w: term index unreadable: %v", store.ErrMisindexed, ic.indexErr))
 	}
-	for _, p := range ic.stray {
-		report(p.block, "a posting for a block that does not exist (term kind %d)", p.key>>56)
+	for _, num := range slices.Sorted(maps.Keys(ic.stray)) {
+		report(num, "%d postings for a block that does not exist", ic.stray[num])
 	}
 	var differ []uint32
 	for k, ok := range ic.checked {
-		if ok && ic.expect[k] != ic.have[k] {
-			differ = append(differ, uint32(k+1))
+		num := uint32(k + 1)
+		if !ok {
+			continue
+		}
+		if ic.expect[k] != ic.have[k] {
+			differ = append(differ, num)
+		} else if want, ok := ic.partial[num]; ok && !subset(want, ic.held[num]) {
+			differ = append(differ, num)
 		}
 	}
 	// Each block named in detail is read twice more; past maxDetailed
@@ -394,18 +483,30 @@ func (ic *indexCheck) finish(ctx context.Context, yield func(store.Stored, error
 			if err != nil {
 				return yield(store.Stored{}, err)
 			}
-			for _, d := range comparePairs(want, exact[num], true) {
+			m := &ic.blocks[num-1]
+			for _, d := range comparePairs(want, exact[num], m.live < m.n) {
 				report(num, "%s", d)
 			}
 		}
 	}
-	for num, bp := range ic.partial {
-		for _, d := range comparePairs(flatten(&bp, num), ic.held[num], false) {
-			report(num, "%s", d)
-		}
-	}
 	for _, err := range findings {
 		if !yield(store.Stored{}, err) {
+			return false
+		}
+	}
+	return true
+}
+
+// subset reports whether every key of want, ascending and distinct, is in
+// have (sorted here).
+func subset(want, have []uint64) bool {
+	slices.Sort(have)
+	j := 0
+	for _, k := range want {
+		for j < len(have) && have[j] < k {
+			j++
+		}
+		if j == len(have) || have[j] != k {
 			return false
 		}
 	}
@@ -455,17 +556,17 @@ func flatten(bp *blockPairs, num uint32) []pair {
 }
 
 // termKinds names the term kinds in findings.
-var termKinds = map[uint64]string{
-	termID: "record id", termSubject: "data subject", termActor: "actor", termSystem: "system",
-	termAction: "action", termIP: "address", termKeyID: "key id", termDevice: "device", termSession: "session",
+var termKinds = [...]string{
+	"unknown", "record id", "data subject", "actor", "system", "action", "address", "key id", "device", "session",
 }
 
 // comparePairs says how a block's postings in the index (have) differ
 // from those its records need (want), one sentence for each kind of term
-// and of difference. exact also reports postings the records do not need
-// and wrong record counts: a block with tombstones keeps the postings of
-// its deleted records.
-func comparePairs(want, have []pair, exact bool) []string {
+// and of difference: postings missing, postings for terms none of its
+// records has, wrong record counts. In a block with tombstones only
+// missing postings count but for record ids: the index keeps the
+// postings of its deleted records, and every record's id, deleted or not.
+func comparePairs(want, have []pair, tombstones bool) []string {
 	slices.SortFunc(want, cmpPair)
 	slices.SortFunc(have, cmpPair)
 	have = slices.CompactFunc(have, func(a, b pair) bool { return a.key == b.key })
@@ -473,13 +574,20 @@ func comparePairs(want, have []pair, exact bool) []string {
 		terms   int
 		records uint32 // of the first term
 	}
-	var missing, extra, miscounted [termSession + 1]tally
-	note := func(t *[termSession + 1]tally, p pair) {
-		k := &t[min(p.key>>56, termSession)]
+	var missing, extra, miscounted [len(termKinds)]tally
+	kind := func(p pair) int {
+		if k := p.key >> 56; k < uint64(len(termKinds)) {
+			return int(k)
+		}
+		return 0
+	}
+	note := func(t *[len(termKinds)]tally, p pair) {
+		k := &t[kind(p)]
 		if k.terms++; k.terms == 1 {
 			k.records = p.count
 		}
 	}
+	exact := func(p pair) bool { return !tombstones || kind(p) == termID }
 	i, j := 0, 0
 	for i < len(want) || j < len(have) {
 		switch {
@@ -487,12 +595,12 @@ func comparePairs(want, have []pair, exact bool) []string {
 			note(&missing, want[i])
 			i++
 		case i == len(want) || have[j].key < want[i].key:
-			if exact {
+			if exact(have[j]) {
 				note(&extra, have[j])
 			}
 			j++
 		default:
-			if exact && want[i].count != have[j].count {
+			if exact(want[i]) && want[i].count != have[j].count {
 				note(&miscounted, want[i])
 			}
 			i++
@@ -500,8 +608,7 @@ func comparePairs(want, have []pair, exact bool) []string {
 		}
 	}
 	var out []string
-	for kind := range missing {
-		name := termKinds[uint64(kind)]
+	for kind, name := range termKinds {
 		switch m := missing[kind]; {
 		case m.terms == 1:
 			out = append(out, fmt.Sprintf("no posting for the %s term that %d of its records have: searches by it miss them", name, m.records))
