@@ -207,3 +207,27 @@ func BenchmarkPrepare(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }
+
+// TestPrepareIndexesWhatItSeals: a source may hand over bytes that are not
+// UTF-8 (a Latin-1 user name in a log line). The canonical bytes seal them
+// as U+FFFD; the indexed fields must say the same, or a search by the
+// sealed name misses the record.
+func TestPrepareIndexesWhatItSeals(t *testing.T) {
+	p, _ := newTestPipeline(t, t.TempDir())
+	r := genRecords(1, 1)[0]
+	r.Actor.ID, r.Origin.Device = "kim\xff\xfeyo", "pc\xc3"
+	x, err := p.NewPreparer().Prepare(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := record.Parse(x.Entry.Canonical)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := store.EntryOf(&sealed); x.Entry.Actor != want.Actor || x.Entry.Device != want.Device || x.Entry.Actor != "kim\uFFFD\uFFFDyo" {
+		t.Fatalf("indexed actor %q, device %q; sealed %q, %q", x.Entry.Actor, x.Entry.Device, want.Actor, want.Device)
+	}
+	if x.Record.Actor.ID != x.Entry.Actor {
+		t.Fatalf("the record handed to detection says %q", x.Record.Actor.ID)
+	}
+}

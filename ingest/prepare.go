@@ -1,10 +1,16 @@
 package ingest
 
 import (
+	"bytes"
+
 	"github.com/jikimi/jikimi/record"
 	"github.com/jikimi/jikimi/store"
 	"github.com/jikimi/jikimi/subject"
 )
+
+// invalidUTF8 is how canonical bytes write a byte that is not UTF-8 (and
+// nearly nothing else: a literal backslash would be doubled first).
+var invalidUTF8 = []byte(`\ufffd`)
 
 // Preparer does the per-record work of the pipeline. It is not safe for
 // concurrent use: give each goroutine its own (NewPreparer is cheap).
@@ -61,6 +67,15 @@ func (pr *Preparer) Prepare(rec *record.Record) (*Prepared, error) {
 		}
 	}
 	pr.buf = rec.AppendCanonical(pr.buf[:0])
+	if bytes.Contains(pr.buf, invalidUTF8) {
+		// Bytes that are not UTF-8 were sealed as U+FFFD: read the record
+		// back so that what is indexed and detected is what is sealed.
+		back, err := record.Parse(pr.buf)
+		if err != nil {
+			return nil, err
+		}
+		*rec = back
+	}
 	canon := make([]byte, len(pr.buf))
 	copy(canon, pr.buf)
 	e := store.EntryOf(rec)

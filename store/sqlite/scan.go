@@ -20,11 +20,19 @@ func (s *DB) Scan(ctx context.Context, o store.ScanOptions) iter.Seq2[store.Stor
 		return s.scan(ctx, blocks, 1, nil)
 	}
 	return func(yield func(store.Stored, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		ic, err := s.newIndexCheck(ctx, blocks)
 		if err != nil {
 			yield(store.Stored{}, err)
 			return
 		}
+		defer func() {
+			// A caller that stops early must not leave the index being read,
+			// holding a connection and a read transaction.
+			cancel()
+			<-ic.indexDone
+		}()
 		for r, err := range s.scan(ctx, blocks, 1, ic) {
 			if !yield(r, err) {
 				return
