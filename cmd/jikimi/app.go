@@ -49,9 +49,10 @@ type app struct {
 
 type appOptions struct {
 	withPipeline bool
-	create       bool   // create the data directory if missing
-	rules        string // folder of user rules, besides the built-in ones
-	anchorDir    string // where checkpoints are anchored ("" = DATA/anchors)
+	create       bool          // create the data directory if missing
+	rules        string        // folder of user rules, besides the built-in ones
+	anchorDir    string        // where checkpoints are anchored ("" = DATA/anchors)
+	anchorEvery  time.Duration // ledger.Options.AnchorInterval; 0: its default
 	forward      detect.ForwardConfig
 	reemit       time.Duration // detect.Options.Reemit; 0: its default
 }
@@ -107,7 +108,7 @@ func (a *app) startPipeline(ctx context.Context, o appOptions) error {
 	if err != nil {
 		return err
 	}
-	lo.Logger = a.logger
+	lo.Logger, lo.AnchorInterval = a.logger, o.anchorEvery
 	if a.ledger, err = ledger.Open(ctx, lo); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/jikimi/jikimi/api"
 	"github.com/jikimi/jikimi/config"
 	"github.com/jikimi/jikimi/detect"
+	"github.com/jikimi/jikimi/ledger"
 	"github.com/jikimi/jikimi/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -31,6 +32,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	data := dataFlag(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
 	anchor := anchorFlag(fs)
+	anchorEvery := fs.Duration("anchor-interval", ledger.DefaultAnchorInterval, "how often the latest checkpoint is anchored, when the log grew (1s: every checkpoint published; a rollback of the data directory can hide at most this much)")
 	rules := fs.String("rules", "", "folder of user detection rules (YAML), besides the built-in ones")
 	var fwd detect.ForwardConfig
 	fs.StringVar(&fwd.Webhook, "alert-webhook", os.Getenv("JIKIMI_ALERT_WEBHOOK"), "POST alerts as JSON to this URL (default $JIKIMI_ALERT_WEBHOOK)")
@@ -64,7 +66,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if !set["addr"] {
 		*addr = cfg.Serve.Addr
 	}
-	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true, rules: *rules, anchorDir: *anchor, forward: fwd})
+	a, err := openApp(ctx, e, *data, appOptions{withPipeline: true, create: true, rules: *rules, anchorDir: *anchor, anchorEvery: *anchorEvery, forward: fwd})
 	if err != nil {
 		return err
 	}

@@ -240,3 +240,30 @@ func TestAlertsForwardedToWebhook(t *testing.T) {
 		t.Fatal("no alert reached the webhook")
 	}
 }
+
+// TestServeAnchorsEachCheckpointAtItsInterval: with --anchor-interval at
+// the checkpoint interval, each checkpoint the log publishes after a write
+// is anchored while the server runs, not only at shutdown.
+func TestServeAnchorsEachCheckpointAtItsInterval(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	_, addr, token := startServer(t, data, "--anchor-interval", "1s")
+	dir := filepath.Join(data, "anchors", "checkpoint", "2026-09")
+	anchored := 0
+	for i, body := range []string{goodLines, strings.ReplaceAll(goodLines, `"id":"a`, `"id":"b`)} {
+		if resp, b, err := post(addr, token, body, false); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("post %d: %v %s", i, err, b)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			files, _ := os.ReadDir(dir)
+			if len(files) > anchored {
+				anchored = len(files)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after write %d, still %d anchored checkpoints in %s", i, len(files), dir)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
