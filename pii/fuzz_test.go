@@ -82,3 +82,30 @@ func FuzzMask(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMaskStream streams lines repeated past several chunk cuts and
+// checks that the chunks, masked in parallel, give what MaskText gives for
+// the whole. (Within one line of hundreds of kilobytes a cut may fall where
+// the reading of a value depends on more than the context kept before it,
+// as it did when chunks were masked one after another; lines are what the
+// cut is made for.)
+func FuzzMaskStream(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		unit := append(bytes.Clone(b), '\n')
+		in := bytes.Repeat(unit, 3*streamChunk/len(unit)+1)
+		var out bytes.Buffer
+		if err := MaskStream(&out, bytes.NewReader(in), func(f Finding) bool { return f.Confidence >= Medium }); err != nil {
+			t.Fatal(err)
+		}
+		if want := MaskText(in); !bytes.Equal(out.Bytes(), want) {
+			i := 0
+			for i < min(out.Len(), len(want)) && out.Bytes()[i] == want[i] {
+				i++
+			}
+			t.Fatalf("MaskStream differs from MaskText at byte %d of %d (line %q)", i, len(in), unit)
+		}
+	})
+}
