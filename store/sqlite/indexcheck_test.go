@@ -384,12 +384,8 @@ func wideEntries(t *testing.T, first, n int) []store.Entry {
 // tail flushed under it are no findings.
 func TestIndexCheckPassesWhileRecordsComeIn(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openSmallIndex(t, t.TempDir(), 1500, 2)
 	defer db.Close()
-	db.tailPairs, db.fanIn = 1500, 2
 	insert(t, db, wideEntries(t, 0, 3000))
 	done := make(chan error)
 	go func() {
@@ -499,12 +495,8 @@ func storedPairs(t *testing.T, db *DB, n uint32) []pair {
 // merges nor, through them, writers waiting.
 func TestIndexCheckReadsTheIndexAsItWasWhileItChanges(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openSmallIndex(t, t.TempDir(), 3000, 2)
 	defer db.Close()
-	db.tailPairs, db.fanIn = 3000, 2
 	for b := range 4 {
 		insert(t, db, wideEntries(t, 1000*b, 1000))
 	}
@@ -521,7 +513,7 @@ func TestIndexCheckReadsTheIndexAsItWasWhileItChanges(t *testing.T) {
 	ic := &indexCheck{s: db, blocks: blocks}
 	var got []pair
 	changed := false
-	err = ic.eachPair(ctx, func(p pair) {
+	err := ic.eachPair(ctx, func(p pair) {
 		if !changed {
 			changed = true
 			done := make(chan struct{})
@@ -559,14 +551,7 @@ func TestIndexCheckReadsTheIndexAsItWasWhileItChanges(t *testing.T) {
 func TestIndexCheckPassesCleanStores(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() *DB {
-		db, err := Open(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.tailPairs, db.fanIn = 2000, 2
-		return db
-	}
+	open := func() *DB { return openSmallIndex(t, dir, 2000, 2) }
 	check := func(db *DB, when string) {
 		t.Helper()
 		var got []string

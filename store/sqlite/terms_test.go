@@ -184,17 +184,22 @@ func settle(t *testing.T, db *DB) {
 	t.Fatal("runs were not merged")
 }
 
-func TestTermIndexThroughFlushesMergesAndReopen(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	open := func() *DB {
-		db, err := Open(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.tailPairs, db.fanIn = 300, 3
-		return db
+// openSmallIndex opens the store in dir with a term index that flushes
+// its tail at tailPairs pairs and merges fanIn runs, so that a test of a
+// few thousand records goes through flushes and merges.
+func openSmallIndex(t *testing.T, dir string, tailPairs, fanIn int) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
 	}
+	db.tailPairs, db.fanIn = tailPairs, fanIn
+	return db
+}
+
+func TestTermIndexThroughFlushesMergesAndReopen(t *testing.T) {
+	dir := t.TempDir()
+	open := func() *DB { return openSmallIndex(t, dir, 300, 3) }
 	db := open()
 	f := newTermFixture(t, 4003)
 	for b := 0; b < 40; b++ {
