@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func TestMask(t *testing.T) {
@@ -148,7 +150,15 @@ func TestMaskStreamErrors(t *testing.T) {
 	if !bytes.HasPrefix(MaskText([]byte(in)), out.Bytes()) {
 		t.Fatal("the output before a read error is not the masked input's start")
 	}
+	before := runtime.NumGoroutine()
 	if err := MaskStream(errWriter{}, strings.NewReader(in), all); err == nil || err.Error() != "disk full" {
 		t.Fatalf("write error: %v", err)
+	}
+	// Nothing of it runs on after it returned (its reader stops once its
+	// Read returns, which this one does at once).
+	for deadline := time.Now().Add(time.Second); runtime.NumGoroutine() > before; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines left running after MaskStream returned", runtime.NumGoroutine()-before)
+		}
 	}
 }

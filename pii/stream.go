@@ -29,16 +29,31 @@ func MaskStream(w io.Writer, r io.Reader, mask func(Finding) bool) error {
 	order := make(chan *maskChunk, 2*workers)
 	jobs := make(chan *maskChunk, workers)
 	quit := make(chan struct{})
-	defer close(quit)
+	// On return every worker has stopped: none is still masking (or
+	// calling mask) for a caller that has gone on. The reader may be in a
+	// Read that blocks; it stops when that returns, before reading more.
+	var wg sync.WaitGroup
+	defer func() {
+		close(quit)
+		wg.Wait()
+	}()
 	go readChunks(r, order, jobs, quit)
 	for range workers {
-		go func() {
+		wg.Go(func() {
 			s := NewScanner()
-			for c := range jobs {
-				c.mask(s, c.start, mask)
-				close(c.done)
+			for {
+				select {
+				case c, ok := <-jobs:
+					if !ok {
+						return
+					}
+					c.mask(s, c.start, mask)
+					close(c.done)
+				case <-quit:
+					return
+				}
 			}
-		}()
+		})
 	}
 	s := NewScanner()
 	var emitted int64 // stream offset up to which w has the output
@@ -120,6 +135,11 @@ func readChunks(r io.Reader, order, jobs chan *maskChunk, quit chan struct{}) {
 		have := len(c.buf)
 		c.buf = c.buf[:c.start+streamChunk+streamOverlap]
 		n, err := io.ReadFull(r, c.buf[have:])
+		select {
+		case <-quit:
+			return // the writer has stopped
+		default:
+		}
 		c.buf = c.buf[:have+n]
 		switch {
 		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
