@@ -154,8 +154,11 @@ func TestMaskStreamErrors(t *testing.T) {
 	if err := MaskStream(errWriter{}, strings.NewReader(in), all); err == nil || err.Error() != "disk full" {
 		t.Fatalf("write error: %v", err)
 	}
-	// Nothing of it runs on after it returned (its reader stops once its
-	// Read returns, which this one does at once).
+	// Its workers have stopped when it returns; its reader stops once its
+	// Read returns, which this one does at once.
+	if left := runtime.NumGoroutine() - before; left > 1 {
+		t.Fatalf("%d goroutines still running as MaskStream returned", left)
+	}
 	for deadline := time.Now().Add(time.Second); runtime.NumGoroutine() > before; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d goroutines left running after MaskStream returned", runtime.NumGoroutine()-before)
