@@ -250,14 +250,15 @@ func regionWord(w []byte) int {
 }
 
 // hangulWordBefore returns the start of the word of syllables and digits
-// ending at e.
+// ending at e. A '*' counts as a digit: it is what masking left of one, so
+// "***남구" reads as "0남구" did and masking what is masked changes nothing.
 func hangulWordBefore(b []byte, e int) int {
 	for e > 0 {
 		if _, ok := syllableBefore(b, e); ok {
 			e -= 3
 			continue
 		}
-		if isDigit(b[e-1]) {
+		if isDigit(b[e-1]) || b[e-1] == '*' {
 			e--
 			continue
 		}
@@ -342,6 +343,11 @@ func (s *Scanner) tryAddress(i int) (int, bool) {
 	}
 	if p+6 <= len(b) && string(b[p:p+6]) == "번지" {
 		p += 6
+	} else if r, ok := syllableAt(b, p); ok && isRoadEnd(r) {
+		// 테헤란로 4길 15: the number begins the next road word, whose own
+		// number ends the address. (Stopping here instead, masking would
+		// leave "***길 15", an address again.)
+		return 0, false
 	}
 	p = addressDetail(b, p)
 	conf := Medium
