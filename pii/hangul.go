@@ -250,15 +250,16 @@ func regionWord(w []byte) int {
 }
 
 // hangulWordBefore returns the start of the word of syllables and digits
-// ending at e. A '*' counts as a digit: it is what masking left of one, so
-// "***남구" reads as "0남구" did and masking what is masked changes nothing.
-func hangulWordBefore(b []byte, e int) int {
+// ending at e. With masked, a '*' counts as a digit: it is what masking
+// left of one, so that the region word "***남구" reads as "0남구" did and
+// masking what is masked finds nothing new.
+func hangulWordBefore(b []byte, e int, masked bool) int {
 	for e > 0 {
 		if _, ok := syllableBefore(b, e); ok {
 			e -= 3
 			continue
 		}
-		if isDigit(b[e-1]) || b[e-1] == '*' {
+		if isDigit(b[e-1]) || masked && b[e-1] == '*' {
 			e--
 			continue
 		}
@@ -302,7 +303,7 @@ func (s *Scanner) tryAddress(i int) (int, bool) {
 		}
 		wordEnd, numStart = q, q+1
 	}
-	ws := hangulWordBefore(b, wordEnd)
+	ws := hangulWordBefore(b, wordEnd, false)
 	if ws == wordEnd {
 		return 0, false
 	}
@@ -310,7 +311,7 @@ func (s *Scanner) tryAddress(i int) (int, bool) {
 	q := ws
 	for k := 0; k < 5 && q > 1 && b[q-1] == ' '; k++ {
 		e := q - 1
-		st := hangulWordBefore(b, e)
+		st := hangulWordBefore(b, e, true)
 		if st == e || st < s.lastEnd {
 			break
 		}
