@@ -660,6 +660,8 @@ func (s *Scanner) classifyMasked(w *win) (Finding, bool) {
 			if _, foreign := rrnCentury(g); foreign {
 				typ = FRN
 			}
+		} else if frnMaskShape(d) {
+			typ = FRN // ******-***4567, as an frn is masked
 		}
 		f.Type = typ
 		f.Confidence = Medium
@@ -689,6 +691,23 @@ func (s *Scanner) classifyMasked(w *win) (Finding, bool) {
 		}
 	}
 	return Finding{}, false
+}
+
+// frnMaskShape reports whether the 13 digits d of a masked value show
+// only some of their last four, as masking an frn leaves them: were it
+// read as an rrn, masking it again would hide those too.
+func frnMaskShape(d []byte) bool {
+	for _, c := range d[:9] {
+		if c != '*' {
+			return false
+		}
+	}
+	for _, c := range d[9:] {
+		if c != '*' {
+			return true
+		}
+	}
+	return false
 }
 
 func cardBrandLoose(d []byte) bool {
