@@ -71,7 +71,7 @@ func (s *Scanner) classify(gi, gj int) (Finding, bool) {
 		if w.stars == nd {
 			return Finding{}, false
 		}
-		return s.classifyMasked(&w)
+		return s.classifyMasked(&w, s.tok.extendsCard(gi, gj))
 	}
 	if w.dots {
 		if w.ng == 4 && !w.hyph && !w.spaces {
@@ -98,7 +98,7 @@ func (s *Scanner) classify(gi, gj int) (Finding, bool) {
 			return f, true
 		}
 	}
-	if nd >= 13 && nd <= 19 {
+	if nd >= 13 && nd <= 19 && !s.tok.extendsCard(gi, gj) {
 		if f, ok := s.card(&w); ok {
 			return f, true
 		}
@@ -310,6 +310,22 @@ func cardGroups(w *win) bool {
 		}
 	}
 	return w.gl[w.ng-1] >= 1 && w.gl[w.ng-1] <= 4
+}
+
+// extendsCard reports whether groups gi..gj are inside a longer run of
+// 4-digit groups with the same separator (1000 0000 0000 0000 0): a card
+// number, masked or not, is then the whole run or none of it. Read as a
+// card from its second group, masking would leave a run whose first
+// digits show, which a second masking would read, and mask, as a masked
+// card from the first. (So 1234 4111 1111 1111 1111, an order number
+// right before a card number, is not read as a card either.)
+func (t *token) extendsCard(gi, gj int) bool {
+	if gj == gi {
+		return false
+	}
+	sep := t.sep[gi+1]
+	return gi > 0 && t.gl[gi-1] == 4 && t.sep[gi] == sep ||
+		gj+1 < t.ng && t.gl[gj] == 4 && t.gl[gj+1] == 4 && t.sep[gj+1] == sep
 }
 
 func (s *Scanner) card(w *win) (Finding, bool) {
@@ -646,8 +662,9 @@ func numberBefore(b []byte, p int, unit string) (int, int, bool) {
 	return num(b[p:e]), e + len(unit), true
 }
 
-// classifyMasked handles values already masked with '*'.
-func (s *Scanner) classifyMasked(w *win) (Finding, bool) {
+// classifyMasked handles values already masked with '*'; inRun says the
+// groups are part of a longer run that no card is read from.
+func (s *Scanner) classifyMasked(w *win, inRun bool) (Finding, bool) {
 	d := w.d
 	nd := len(d)
 	f := Finding{Start: w.start, End: w.end, Masked: true}
@@ -669,7 +686,7 @@ func (s *Scanner) classifyMasked(w *win) (Finding, bool) {
 			f.Confidence = High
 		}
 		return f, true
-	case nd >= 13 && nd <= 19 && w.ng >= 3 && cardGroups(w) && d[0] != '0':
+	case nd >= 13 && nd <= 19 && w.ng >= 3 && cardGroups(w) && d[0] != '0' && !inRun:
 		// 1234-56**-****-3456: the first digits are the issuer.
 		if d[0] == '*' {
 			return Finding{}, false
