@@ -1,5 +1,7 @@
 package pii
 
+import "bytes"
+
 // Hangul syllables are three bytes in UTF-8 (U+AC00–U+D7A3).
 
 func syllableAt(b []byte, i int) (rune, bool) {
@@ -312,8 +314,8 @@ func (s *Scanner) tryAddress(i int) (int, bool) {
 	for k := 0; k < 5 && q > 1 && b[q-1] == ' '; k++ {
 		e := q - 1
 		st := hangulWordBefore(b, e, true)
-		if st == e || st < s.lastEnd {
-			break
+		if st == e || st < s.lastEnd || bytes.IndexByte(b[st:e], '*') >= 0 {
+			break // a word that masking cut ("***굜로") starts no address
 		}
 		if lv := regionWord(b[st:e]); lv > 0 {
 			start = st

@@ -6,24 +6,33 @@ import "bytes"
 func (s *Scanner) ipv4(w *win) (Finding, bool) {
 	var o [4]int
 	d := w.d
+	masked := false
 	for g := range 4 {
 		l := int(w.gl[g])
-		if l > 3 || l > 1 && d[0] == '0' {
+		grp := d[:l]
+		d = d[l:]
+		if g == 2 && l <= 3 && bytes.Count(grp, []byte{'*'}) == l {
+			masked = true // 192.168.***.10, as masking leaves an address
+			continue
+		}
+		if l > 3 || l > 1 && grp[0] == '0' {
 			return Finding{}, false
 		}
-		for _, c := range d[:l] {
+		for _, c := range grp {
+			if c == '*' {
+				return Finding{}, false
+			}
 			o[g] = o[g]*10 + int(c-'0')
 		}
 		if o[g] > 255 {
 			return Finding{}, false
 		}
-		d = d[l:]
 	}
 	// 0.x.x.x, multicast, reserved and netmasks are not hosts.
 	if o[0] == 0 || o[0] >= 224 {
 		return Finding{}, false
 	}
-	f := Finding{Type: IP, Start: w.start, End: w.end, Confidence: Medium}
+	f := Finding{Type: IP, Start: w.start, End: w.end, Confidence: Medium, Masked: masked}
 	if privateIPv4(o) {
 		f.Type = IPPrivate
 	}

@@ -329,7 +329,9 @@ func (t *token) extendsCard(gi, gj int) bool {
 }
 
 func (s *Scanner) card(w *win) (Finding, bool) {
-	if !cardGroups(w) || w.dots {
+	// No payment card number starts with 0 (ISO/IEC 7812 major industry
+	// identifier 0 is not a card issuer), as the masked form also says.
+	if !cardGroups(w) || w.dots || w.d[0] == '0' {
 		return Finding{}, false
 	}
 	f := Finding{Type: Card, Start: w.start, End: w.end}
@@ -669,6 +671,8 @@ func (s *Scanner) classifyMasked(w *win, inRun bool) (Finding, bool) {
 	nd := len(d)
 	f := Finding{Start: w.start, End: w.end, Masked: true}
 	switch {
+	case w.dots && w.ng == 4 && !w.hyph && !w.spaces:
+		return s.ipv4(w)
 	case nd == 13 && w.shape(6, 7) && w.sep[1] == '-':
 		// 880101-1******, ******-1******, 880101-*******
 		g := d[6]
