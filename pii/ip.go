@@ -83,14 +83,22 @@ func (s *Scanner) tryIPv6(i int) (int, bool) {
 	for st > s.lastEnd && i-st < 40 && (isHex(b[st-1]) || b[st-1] == ':') {
 		st--
 	}
-	if st > 0 && (isAlnum(b[st-1]) || b[st-1] == '_' || b[st-1] == '.') {
-		return 0, false
+	if st > 0 && (isAlnum(b[st-1]) || b[st-1] == '_' || b[st-1] == '.' || b[st-1] == '*') {
+		return 0, false // glued to a word, or to what masking left of one
 	}
 	en := i
 	for en < len(b) && en-st < 40 && (isHex(b[en]) || b[en] == ':') {
 		en++
 	}
-	if en < len(b) && (isAlnum(b[en]) || b[en] == '_' || b[en] == ':') {
+	// 2001:db8::1:****, as masking leaves an address: its last group.
+	masked := false
+	if en < len(b) && b[en] == '*' && b[en-1] == ':' {
+		for k := 0; k < 4 && en < len(b) && b[en] == '*'; k++ {
+			en++
+		}
+		masked = true
+	}
+	if en < len(b) && (isAlnum(b[en]) || b[en] == '_' || b[en] == ':' || b[en] == '*') {
 		return 0, false
 	}
 	// An IPv4 tail (::ffff:192.0.2.1) is not read; taking the address
@@ -99,10 +107,17 @@ func (s *Scanner) tryIPv6(i int) (int, bool) {
 		return 0, false
 	}
 	v := b[st:en]
+	if masked {
+		var buf [48]byte
+		v = append(buf[:0], v...)
+		for k := len(v) - 1; v[k] == '*'; k-- {
+			v[k] = '0'
+		}
+	}
 	if !validIPv6(v) {
 		return 0, false
 	}
-	f := Finding{Type: IP, Start: st, End: en, Confidence: Medium}
+	f := Finding{Type: IP, Start: st, End: en, Confidence: Medium, Masked: masked}
 	if privateIPv6(v) {
 		f.Type = IPPrivate
 	}

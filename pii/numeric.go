@@ -1,5 +1,7 @@
 package pii
 
+import "bytes"
+
 // win is one classified run of digit groups: the whole token or part of it
 // split at spaces.
 type win struct {
@@ -706,7 +708,11 @@ func (s *Scanner) classifyMasked(w *win, inRun bool) (Finding, bool) {
 		if d[1] == '2' {
 			pl = 2
 		}
-		if int(w.gl[0]) == pl && (w.gl[1] == 3 || w.gl[1] == 4) && w.gl[2] == 4 && d[1] != '0' {
+		// The stars are the middle group, as masking a phone leaves it;
+		// 010 010 **** is not that (but 010 **** 0000 in it is).
+		mid := d[pl : pl+int(w.gl[1])]
+		if int(w.gl[0]) == pl && (w.gl[1] == 3 || w.gl[1] == 4) && w.gl[2] == 4 && d[1] != '0' &&
+			bytes.Count(mid, []byte{'*'}) == len(mid) && bytes.IndexByte(d[:pl], '*') < 0 && bytes.IndexByte(d[len(d)-4:], '*') < 0 {
 			f.Type, f.Confidence = Phone, High
 			return f, true
 		}

@@ -196,12 +196,14 @@ func (s *Scanner) atDigit(i int) int {
 				return end
 			}
 			return skipWord(b, i)
-		case c == ':' && i > 1 && isHex(b[i-2]):
+		// A '*' before ':' or '/' glues as the digit it hid did (a '-'
+		// after stars is a masked value's own: ******-2******).
+		case c == ':' && i > 1 && (isHex(b[i-2]) || b[i-2] == '*'):
 			if end, ok := s.tryIPv6(i); ok {
 				return end
 			}
 			return skipWord(b, i)
-		case (c == '-' || c == '_' || c == '.' || c == '/') && i > 1 && isAlnum(b[i-2]):
+		case (c == '-' || c == '_' || c == '.' || c == '/') && i > 1 && (isAlnum(b[i-2]) || c == '/' && b[i-2] == '*'):
 			return skipWord(b, i)
 		case c == '(':
 			if end, ok := s.tryParenPhone(i); ok {
@@ -259,7 +261,8 @@ func (s *Scanner) atDigit(i int) int {
 		c := b[e]
 		switch {
 		case c == ':':
-			if e+1 < len(b) && isHex(b[e+1]) {
+			// '*' as well: what masking left of a digit still glues.
+			if e+1 < len(b) && (isHex(b[e+1]) || b[e+1] == '*') {
 				if end, ok := s.tryIPv6(i); ok {
 					return end
 				}
