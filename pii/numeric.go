@@ -541,8 +541,11 @@ func (s *Scanner) oldDriverLicense(w *win) (Finding, bool) {
 		st--
 	}
 	for _, r := range licenceRegions {
-		if st >= len(r) && string(s.b[st-len(r):st]) == r && st-len(r) >= s.lastEnd {
-			f := Finding{Type: DriverLicense, Start: st - len(r), End: w.end, Confidence: Medium}
+		// The region is a word of its own: glued to what comes before it
+		// (000서울00 …) it is not a licence's, and masking it would leave
+		// the digits before it reading as something else.
+		if rs := st - len(r); rs >= 0 && string(s.b[rs:st]) == r && rs >= s.lastEnd && (rs == 0 || !isAlnum(s.b[rs-1]) && s.b[rs-1] != '*') {
+			f := Finding{Type: DriverLicense, Start: rs, End: w.end, Confidence: Medium}
 			if s.context()&cDriver != 0 {
 				f.Confidence = High
 			}
