@@ -46,6 +46,26 @@ func TestFingerprintsAreOrderFreeAndTellMultisetsApart(t *testing.T) {
 	}
 }
 
+// prepared is the entry of a JSON line as the pipeline prepares it:
+// subjects pseudonymised, canonical bytes, indexed fields taken from them.
+func prepared(t *testing.T, k *subject.Keyer, line, period string) store.Entry {
+	t.Helper()
+	r, err := record.Parse([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refs []store.SubjectRef
+	for j, id := range r.Subjects {
+		p := k.Of(id)
+		refs = append(refs, store.SubjectRef{Pseudonym: p, Sealed: k.Seal(p, id)})
+		r.Subjects[j] = p.String()
+	}
+	r.SubjectCount = max(r.SubjectCount, int64(len(r.Subjects)))
+	e := store.EntryOf(&r)
+	e.Subjects, e.Canonical, e.Period = refs, r.AppendCanonical(nil), period
+	return e
+}
+
 // realEntries prepares n records the way the pipeline does: canonical
 // bytes with pseudonymised subjects, indexed fields taken from them.
 func realEntries(t *testing.T, n int) []store.Entry {
@@ -58,19 +78,7 @@ func realEntries(t *testing.T, n int) []store.Entry {
 	for i := range n {
 		line := fmt.Sprintf(`{"id":"r%05d","time":%q,"system":"crm","actor":{"id":"u%d"},"action":"view","origin":{"ip":"10.0.0.%d"},"subjects":["C%d","C%d"]}`,
 			i, t0.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), i%5, i%7, i, i%100)
-		r, err := record.Parse([]byte(line))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var refs []store.SubjectRef
-		for j, id := range r.Subjects {
-			p := k.Of(id)
-			refs = append(refs, store.SubjectRef{Pseudonym: p, Sealed: k.Seal(p, id)})
-			r.Subjects[j] = p.String()
-		}
-		e := store.EntryOf(&r)
-		e.Subjects, e.Canonical, e.Period = refs, r.AppendCanonical(nil), "2026-09"
-		es = append(es, e)
+		es = append(es, prepared(t, k, line, "2026-09"))
 	}
 	return es
 }
@@ -360,20 +368,7 @@ func wideEntries(t *testing.T, first, n int) []store.Entry {
 		list, _ := json.Marshal(subjects)
 		line := fmt.Sprintf(`{"id":"w%06d","time":%q,"system":"s%d","actor":{"id":"u%d"},"action":"view","origin":{"ip":"10.0.%d.%d","device":"d%d"},"auth":{"session":"x%d","key_id":"k%d"},"result":{"rows":%d,"bytes":%d},"subjects":%s}`,
 			i, tm.Format(time.RFC3339Nano), i%3, i%17, i%5, i%11, i%13, i%29, i%4, i%7, i*3, list)
-		r, err := record.Parse([]byte(line))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var refs []store.SubjectRef
-		for j, id := range r.Subjects {
-			p := k.Of(id)
-			refs = append(refs, store.SubjectRef{Pseudonym: p, Sealed: k.Seal(p, id)})
-			r.Subjects[j] = p.String()
-		}
-		r.SubjectCount = max(r.SubjectCount, int64(len(r.Subjects)))
-		e := store.EntryOf(&r)
-		e.Subjects, e.Canonical, e.Period = refs, r.AppendCanonical(nil), tm.Format("2006-01")
-		es = append(es, e)
+		es = append(es, prepared(t, k, line, tm.Format("2006-01")))
 	}
 	return es
 }
