@@ -252,9 +252,9 @@ func regionWord(w []byte) int {
 }
 
 // hangulWordBefore returns the start of the word of syllables and digits
-// ending at e. With masked, a '*' counts as a digit: it is what masking
-// left of one, so that the region word "***남구" reads as "0남구" did and
-// masking what is masked finds nothing new.
+// ending at e. With masked, a '*' belongs to the word as the digit it
+// hid did: tryAddress then sees "***남구" whole, a word masking cut, and
+// starts no address at its "남구".
 func hangulWordBefore(b []byte, e int, masked bool) int {
 	for e > 0 {
 		if _, ok := syllableBefore(b, e); ok {
